@@ -1,0 +1,49 @@
+# Two entry points for a fresh machine: `make demo` and `make test`.
+# Both bootstrap .venv idempotently (a second run only checks stamps: seconds).
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+MANIFEST := dbt/target/manifest.json
+DBT_SOURCES := $(shell find dbt -path dbt/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
+PYTEST_ARGS ?=
+
+.PHONY: demo test lint format venv manifest services bench clean
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+# The dbt manifest is prepared at build time, never at import time (Dagster reads it).
+manifest: $(MANIFEST)
+
+$(MANIFEST): $(STAMP) $(DBT_SOURCES)
+	$(BIN)/irisx dbt prepare
+	@touch $(MANIFEST)
+
+demo: $(STAMP) $(MANIFEST)
+	$(BIN)/irisx demo
+
+services:
+	@bash scripts/ensure-services.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+format: $(STAMP)
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+test: $(STAMP) $(MANIFEST) services lint
+	$(BIN)/python -m pytest -n 2 $(PYTEST_ARGS)
+
+bench: $(STAMP) $(MANIFEST)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) dbt/target dbt/logs .irisx

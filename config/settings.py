@@ -1,0 +1,96 @@
+"""One configuration path for the whole platform.
+
+Every value comes from an ``IRISX_``-prefixed environment variable (or a ``.env`` file in the
+working directory); nothing else reads the environment for configuration. Paths under the data
+directory are derived here so that all components agree on where things live.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Profile(StrEnum):
+    """Deployment profile: embedded (no servers) or server (NATS, ClickHouse, PostgreSQL)."""
+
+    EMBEDDED = "embedded"
+    SERVER = "server"
+
+
+class Settings(BaseSettings):
+    """Settings for every IRISX component (env prefix ``IRISX_``)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="IRISX_", env_file=".env", extra="ignore", frozen=True
+    )
+
+    profile: Profile = Field(default=Profile.EMBEDDED, description="embedded or server")
+    data_dir: Path = Field(
+        default=Path(".irisx"), description="Root of the lake, marts, warehouse file and keys"
+    )
+    postgres_dsn: str = Field(
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        description="Hot store (server profile)",
+    )
+    nats_url: str = Field(default="nats://127.0.0.1:4222", description="JetStream (server)")
+    clickhouse_dsn: str = Field(
+        default="chdb:///.irisx/chdb", description="ClickHouse warehouse (server profile)"
+    )
+    api_host: str = Field(default="127.0.0.1", description="Address the API binds to")
+    api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API binds to")
+
+    @field_validator("data_dir")
+    @classmethod
+    def _absolute_data_dir(cls, value: Path) -> Path:
+        # Resolve once so that subprocesses (dbt, Dagster) see the same absolute folder.
+        return value.expanduser().resolve()
+
+    # Derived locations: one place decides the on-disk layout.
+    @property
+    def lake_dir(self) -> Path:
+        """Raw events as Parquet, ``raw/<family>/month=YYYY-MM/<batch>.parquet``."""
+        return self.data_dir / "lake"
+
+    @property
+    def marts_dir(self) -> Path:
+        """Marts published as Parquet (atomic replace) for the API and BI tools."""
+        return self.data_dir / "marts"
+
+    @property
+    def deadletter_dir(self) -> Path:
+        """Rejected records with reason and source position."""
+        return self.data_dir / "deadletter"
+
+    @property
+    def inbox_dir(self) -> Path:
+        """Drop folder watched by the Dagster sensor for new files to ingest."""
+        return self.data_dir / "inbox"
+
+    @property
+    def duckdb_path(self) -> Path:
+        """The pipeline's DuckDB file (locked while dbt runs: the API never opens it)."""
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def auth_db_path(self) -> Path:
+        """API keys (hashed) bound to tenants."""
+        return self.data_dir / "auth.sqlite3"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"
+
+    def ensure_dirs(self) -> None:
+        for folder in (self.lake_dir, self.marts_dir, self.deadletter_dir, self.inbox_dir):
+            folder.mkdir(parents=True, exist_ok=True)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """Process-wide settings (cached). Tests build ``Settings(...)`` directly instead."""
+    return Settings()

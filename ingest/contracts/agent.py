@@ -1,0 +1,43 @@
+"""Contact-center agent state change."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from ingest.contracts.common import EventBase, Identifier
+
+
+class AgentState(StrEnum):
+    LOGIN = "login"
+    READY = "ready"
+    NOT_READY = "not_ready"
+    ON_CALL = "on_call"
+    WRAP_UP = "wrap_up"
+    LOGOUT = "logout"
+
+
+class AgentStateChange(EventBase):
+    """The agent entered ``state`` at ``occurred_at``; it lasts until the agent's next event."""
+
+    family: ClassVar[str] = "agent"
+
+    agent_id: Identifier
+    state: AgentState
+    reason: Identifier | None = Field(default=None, description="Not-ready reason code")
+    queue_id: Identifier | None = None
+    call_id: UUID | None = None
+    scheduled_activity: Identifier | None = Field(
+        default=None, description="What the schedule said at this time (for adherence)"
+    )
+
+    @model_validator(mode="after")
+    def _check_state(self) -> AgentStateChange:
+        if self.reason is not None and self.state is not AgentState.NOT_READY:
+            raise ValueError("reason: only a not_ready state carries a reason")
+        if self.call_id is not None and self.state not in (AgentState.ON_CALL, AgentState.WRAP_UP):
+            raise ValueError("call_id: only on_call and wrap_up states refer to a call")
+        return self

@@ -1,0 +1,36 @@
+"""One segment of a call transcript (speaker turn with offsets from call answer)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import Field, model_validator
+
+from ingest.contracts.common import EventBase
+
+
+class Speaker(StrEnum):
+    AGENT = "agent"
+    CUSTOMER = "customer"
+    BOT = "bot"
+
+
+class TranscriptSegment(EventBase):
+    family: ClassVar[str] = "transcript"
+
+    call_id: UUID
+    segment_index: int = Field(ge=0)
+    speaker: Speaker
+    start_offset_ms: int = Field(ge=0)
+    end_offset_ms: int = Field(ge=0)
+    text: str = Field(min_length=1, max_length=10_000)
+    language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check_offsets(self) -> TranscriptSegment:
+        if self.end_offset_ms < self.start_offset_ms:
+            raise ValueError("end_offset_ms: must not be before start_offset_ms")
+        return self

@@ -1,0 +1,1 @@
+"""The ``irisx`` command line: the composition root that wires every component together."""
