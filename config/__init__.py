@@ -1,5 +1,5 @@
 """IRISX configuration: the one settings object every component reads."""
 
-from config.settings import Profile, Settings, get_settings
+from config.settings import PROJECT_ROOT, Profile, Settings, get_settings
 
-__all__ = ["Profile", "Settings", "get_settings"]
+__all__ = ["PROJECT_ROOT", "Profile", "Settings", "get_settings"]

@@ -14,6 +14,9 @@ from pathlib import Path
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+#: The repository root (the project is installed in editable mode; dbt/ lives here).
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
 
 class Profile(StrEnum):
     """Deployment profile: embedded (no servers) or server (NATS, ClickHouse, PostgreSQL)."""
@@ -80,6 +83,11 @@ class Settings(BaseSettings):
     def auth_db_path(self) -> Path:
         """API keys (hashed) bound to tenants."""
         return self.data_dir / "auth.sqlite3"
+
+    @property
+    def dbt_project_dir(self) -> Path:
+        """The dbt project (also holds profiles.yml)."""
+        return PROJECT_ROOT / "dbt"
 
     @property
     def dagster_home(self) -> Path:
