@@ -1,0 +1,1 @@
+"""The IRISX API (FastAPI). Build it with ``serving.app.create_app(settings)``."""

@@ -2,5 +2,14 @@
 
 from warehouse.atomic import write_bytes_atomic, write_parquet_atomic
 from warehouse.lake import ParquetLake
+from warehouse.marts import DateRange, MartNotPublished, MartReader, MartReadError
 
-__all__ = ["ParquetLake", "write_bytes_atomic", "write_parquet_atomic"]
+__all__ = [
+    "DateRange",
+    "MartNotPublished",
+    "MartReadError",
+    "MartReader",
+    "ParquetLake",
+    "write_bytes_atomic",
+    "write_parquet_atomic",
+]

@@ -51,13 +51,15 @@ class ParquetLake:
             write_parquet_atomic(schema.empty_table(), schema_path)
 
     def write_batch(self, family: str, table: pa.Table, batch_id: str) -> list[Path]:
-        """Write one validated batch, split by month of ``occurred_at``. Idempotent per id."""
+        """Write one validated batch, split by month of ``occurred_at``.
+
+        Idempotent per ``batch_id``: writing the same id again replaces everything the earlier
+        write of that id left in this family (an empty table removes it).
+        """
         if not _BATCH_ID_RE.match(batch_id):
             raise ValueError(f"batch_id {batch_id!r}: letters, digits, '_' or '-' only")
         schema = family_schema(family)
         table = table.select(schema.names).cast(schema)
-        if table.num_rows == 0:
-            return []
         months = pc.strftime(table["occurred_at"], format="%Y-%m")
         written = []
         for month in pc.unique(months).to_pylist():
@@ -66,6 +68,11 @@ class ParquetLake:
             )
             path = self.family_dir(family) / f"month={month}" / f"{batch_id}.parquet"
             written.append(write_parquet_atomic(part, path))
+        # A rewrite of the batch replaces all it wrote before: drop its files in other months
+        # (e.g. the same input re-ingested with other options now rejects some records).
+        for stale in self.family_dir(family).glob(f"month=*/{batch_id}.parquet"):
+            if stale not in written:
+                stale.unlink()
         return written
 
     def files(self, family: str) -> list[Path]:

@@ -36,8 +36,10 @@ TenantId = Annotated[
 
 CurrencyCode = Annotated[
     str,
-    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Z]{3}$"),
-    Field(description="ISO 4217 currency code"),
+    # pydantic checks the pattern before upper-casing, so it must admit lower case for to_upper
+    # to matter (Stripe sends "usd"); the stored value is always upper case.
+    StringConstraints(strip_whitespace=True, to_upper=True, pattern=r"^[A-Za-z]{3}$"),
+    Field(description="ISO 4217 currency code (stored upper case)"),
 ]
 
 Money = Annotated[Decimal, Field(max_digits=18, decimal_places=6)]

@@ -1,4 +1,4 @@
-"""Placeholder: registered by its owner."""
+"""``irisx materialize``: ingest pending inbox files and rebuild every asset, in-process."""
 
 from __future__ import annotations
 
@@ -6,4 +6,11 @@ import typer
 
 
 def register(app: typer.Typer) -> None:
-    return None
+    @app.command()
+    def materialize() -> None:
+        """Run the refresh job (lake ingest, all dbt models and their tests) once."""
+        from config import get_settings
+        from pipelines.run import run_refresh_in_process
+
+        result = run_refresh_in_process(get_settings())
+        raise typer.Exit(0 if result.success else 1)

@@ -1,0 +1,1 @@
+"""Lake domain: raw-event ingest assets, their checks, and the inbox sensor."""

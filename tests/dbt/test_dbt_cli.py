@@ -1,0 +1,215 @@
+"""``irisx dbt prepare`` / ``irisx dbt build`` and pipelines.dbt_cli, on real dbt runs."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from dbt_test_support import AGG_CALL_KPIS_DAILY_COLUMNS, new_data_dir
+from typer.testing import CliRunner
+
+from config import Settings, get_settings
+from ingest.contracts import (
+    AgentState,
+    BillingEventType,
+    BillingInterval,
+    Channel,
+    Codec,
+    DialMode,
+    DialOutcome,
+    Direction,
+    HangupCause,
+    Leg,
+    MessageStatus,
+    Speaker,
+    family_schema,
+)
+from ingest.contracts.message import MessageDirection
+from irisx.cli import app
+from pipelines.dbt_cli import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_command, dbt_env, run_dbt
+
+MODELS = {
+    "stg_irisx__calls",
+    "stg_irisx__rtcp_reports",
+    "stg_irisx__messages",
+    "stg_irisx__billing_events",
+    "stg_irisx__campaign_attempts",
+    "stg_irisx__agent_states",
+    "stg_irisx__transcript_segments",
+    "int_calls_deduplicated",
+    "fct_calls",
+    "agg_call_kpis_daily",
+}
+FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
+
+#: Every enum column tested with accepted_values, and the contract enum it must mirror.
+ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
+    ("stg_irisx__calls", "direction"): Direction,
+    ("stg_irisx__calls", "hangup_cause"): HangupCause,
+    ("stg_irisx__calls", "codec"): Codec,
+    ("stg_irisx__rtcp_reports", "leg"): Leg,
+    ("stg_irisx__rtcp_reports", "codec"): Codec,
+    ("stg_irisx__messages", "channel"): Channel,
+    ("stg_irisx__messages", "direction"): MessageDirection,
+    ("stg_irisx__messages", "message_status"): MessageStatus,
+    ("stg_irisx__billing_events", "event_type"): BillingEventType,
+    ("stg_irisx__billing_events", "billing_interval"): BillingInterval,
+    ("stg_irisx__campaign_attempts", "dial_mode"): DialMode,
+    ("stg_irisx__campaign_attempts", "dial_outcome"): DialOutcome,
+    ("stg_irisx__agent_states", "agent_state"): AgentState,
+    ("stg_irisx__transcript_segments", "speaker"): Speaker,
+    ("fct_calls", "direction"): Direction,
+    ("agg_call_kpis_daily", "direction"): Direction,
+}
+
+
+@pytest.fixture
+def cli_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """Point the CLI's settings (IRISX_DATA_DIR) at a fresh, uninitialised data dir."""
+    monkeypatch.setenv("IRISX_DATA_DIR", str(tmp_path / "irisx"))
+    get_settings.cache_clear()
+    yield get_settings()
+    get_settings.cache_clear()
+
+
+@pytest.fixture(scope="module")
+def manifest(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """``irisx dbt prepare`` into a private target folder, then its manifest.json."""
+    target = tmp_path_factory.mktemp("prepare") / "target"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("IRISX_DATA_DIR", str(target.parent / "irisx"))
+        get_settings.cache_clear()
+        result = CliRunner().invoke(app, ["dbt", "prepare", "--target-path", str(target)])
+        get_settings.cache_clear()
+    assert result.exit_code == 0, result.output
+    assert str(target / "manifest.json") in result.output
+    # prepare needs no data: it must not have created a warehouse or any data folder.
+    assert not (target.parent / "irisx").exists()
+    return json.loads((target / "manifest.json").read_text())
+
+
+def test_prepare_writes_a_manifest_with_every_model(manifest: dict[str, Any]) -> None:
+    models = {
+        node["name"] for node in manifest["nodes"].values() if node["resource_type"] == "model"
+    }
+    assert models == MODELS
+    sources = {(s["source_name"], s["name"]) for s in manifest["sources"].values()}
+    assert sources == {("lake", family) for family in FAMILIES}
+    unit_tests = {test["name"] for test in manifest["unit_tests"].values()}
+    assert unit_tests == {"agg_call_kpis_daily_hand_computed"}
+
+
+def test_every_model_and_column_is_documented(manifest: dict[str, Any]) -> None:
+    for node in manifest["nodes"].values():
+        if node["resource_type"] == "model":
+            assert node["description"].strip(), node["name"]
+            assert node["columns"], node["name"]
+            for column in node["columns"].values():
+                assert column["description"].strip(), (node["name"], column["name"])
+
+
+def test_sources_document_exactly_the_contract_columns(manifest: dict[str, Any]) -> None:
+    for source in manifest["sources"].values():
+        columns = source["columns"]
+        assert list(columns) == family_schema(source["name"]).names, source["name"]
+        assert all(column["description"].strip() for column in columns.values()), source["name"]
+        assert source["loaded_at_field"] == "occurred_at"
+        assert source["freshness"]["warn_after"] == {"count": 24, "period": "hour"}
+
+
+def test_accepted_values_mirror_the_contract_enums(manifest: dict[str, Any]) -> None:
+    tested: dict[tuple[str, str], list[str]] = {}
+    for node in manifest["nodes"].values():
+        metadata = node.get("test_metadata") or {}
+        if metadata.get("name") == "accepted_values":
+            model = node["attached_node"].rsplit(".", 1)[-1]
+            tested[(model, node["column_name"])] = metadata["kwargs"]["values"]
+    assert set(tested) == set(ENUM_COLUMNS)
+    for key, enum in ENUM_COLUMNS.items():
+        assert sorted(tested[key]) == sorted(member.value for member in enum), key
+
+
+def test_build_on_an_empty_lake_publishes_zero_rows(cli_data_dir: Settings) -> None:
+    # The data dir does not exist yet: `irisx dbt build` must create and initialise the lake.
+    target = cli_data_dir.data_dir.parent / "dbt-target"
+    result = CliRunner().invoke(app, ["dbt", "build", "--target-path", str(target)])
+    assert result.exit_code == 0, (target / "logs" / "dbt.log").read_text()[-6000:]
+    assert (cli_data_dir.lake_dir / "raw" / "call" / "_schema.parquet").is_file()
+    published = pq.read_table(cli_data_dir.marts_dir / "agg_call_kpis_daily.parquet")
+    # dbt-duckdb pads empty results with an all-NULL row; our write_to_file drops it.
+    assert published.num_rows == 0
+    assert [(field.name, field.type) for field in published.schema] == AGG_CALL_KPIS_DAILY_COLUMNS
+
+
+def test_a_model_test_catches_a_row_that_bypassed_the_contract(tmp_path: Path) -> None:
+    settings, lake = new_data_dir(tmp_path)
+    # Written straight to the lake (no contract validation): an unknown direction.
+    schema = family_schema("call")
+    moment = datetime(2024, 5, 29, 12, 0, tzinfo=UTC)
+    row = {name: None for name in schema.names} | {
+        "event_id": "bad-1",
+        "tenant_id": "acme",
+        "occurred_at": moment,
+        "schema_version": 1,
+        "call_id": "c-bad",
+        "direction": "sideways",
+        "from_number": "+14155550100",
+        "to_number": "+14155550199",
+        "start_at": moment,
+        "end_at": moment,
+        "billsec": 0,
+        "hangup_cause": "NO_ANSWER",
+        "hold_sec": 0,
+        "wrapup_sec": 0,
+        "currency": "USD",
+    }
+    lake.write_batch("call", pa.Table.from_pylist([row], schema=schema), "bad")
+    completed = run_dbt(
+        ["build", "--select", "stg_irisx__calls"], settings, target_path=tmp_path / "target"
+    )
+    output = completed.stdout + completed.stderr
+    assert completed.returncode == 1, output[-4000:]
+    assert "FAIL 1 accepted_values_stg_irisx__calls_direction" in output
+    assert "ERROR=0" not in output
+
+
+def test_dbt_command_passes_profiles_and_private_target(settings: Settings, tmp_path: Path) -> None:
+    command = dbt_command(["build", "--select", "fct_calls"], settings, target_path=tmp_path)
+    assert command == [
+        str(DBT_EXECUTABLE),
+        "build",
+        "--select",
+        "fct_calls",
+        "--profiles-dir",
+        str(DBT_PROJECT_DIR),
+        "--target-path",
+        str(tmp_path),
+        "--log-path",
+        str(tmp_path / "logs"),
+    ]
+    assert DBT_EXECUTABLE.parent == Path(sys.executable).parent
+    with pytest.raises(ValueError, match="args"):
+        dbt_command([], settings)
+
+
+def test_dbt_env_gives_dbt_the_absolute_data_dir(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IRISX_DATA_DIR", "/somewhere/else")
+    env = dbt_env(Settings(data_dir=Path("relative/data")))
+    assert env["IRISX_DATA_DIR"] == str(Path("relative/data").resolve())
+    assert env["DBT_PROFILES_DIR"] == str(DBT_PROJECT_DIR)
+    assert (DBT_PROJECT_DIR / "profiles.yml").is_file()
+    assert (DBT_PROJECT_DIR / "dbt_project.yml").is_file()
+
+
+def test_dbt_cli_module_does_not_import_dagster() -> None:
+    code = "import sys, pipelines.dbt_cli; sys.exit('dagster' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0
