@@ -17,7 +17,7 @@ from rich.table import Table
 
 from config import Settings
 
-console = Console(highlight=False)
+console = Console(highlight=False, soft_wrap=True)
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class DemoSummary:
 
 
 def simulate_into_inbox(settings: Settings, options: DemoOptions) -> Path:
-    from telephony.simulator import SimulationConfig, simulate, write_simulation
+    from telephony.simulator import SimulationConfig, simulate, write_result
 
     start = options.start or (datetime.now(UTC).date() - timedelta(days=options.days))
     out_dir = settings.inbox_dir / (
@@ -49,7 +49,7 @@ def simulate_into_inbox(settings: Settings, options: DemoOptions) -> Path:
         days=options.days, tenants=options.tenants, seed=options.seed, start=start
     )
     result = simulate(config)
-    write_simulation(result, out_dir, fmt="parquet")
+    write_result(result, out_dir, fmt="parquet")
     return out_dir
 
 
@@ -147,8 +147,10 @@ def run_demo(settings: Settings, options: DemoOptions) -> DemoSummary:
     console.rule("[bold]2/3 ingest and materialize every asset")
     from pipelines.run import run_refresh_in_process
 
-    if not run_refresh_in_process(settings).success:
-        raise SystemExit("pipeline run failed: see the lines above")
+    result, log_path = run_refresh_in_process(settings)
+    console.print(f"dbt and Dagster log: {log_path}")
+    if not result.success:
+        raise SystemExit(f"pipeline run failed: see the lines above and {log_path}")
 
     console.rule("[bold]3/3 summary")
     summary = summarize(settings)

@@ -12,5 +12,6 @@ def register(app: typer.Typer) -> None:
         from config import get_settings
         from pipelines.run import run_refresh_in_process
 
-        result = run_refresh_in_process(get_settings())
+        result, log_path = run_refresh_in_process(get_settings())
+        typer.echo(f"log: {log_path}")
         raise typer.Exit(0 if result.success else 1)

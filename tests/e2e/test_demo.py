@@ -14,11 +14,10 @@ def _lake_glob(run: DemoRun, family: str) -> str:
 
 def _mart_totals(run: DemoRun) -> tuple[int, int, int]:
     mart = run.data_dir / "marts" / "agg_call_kpis_daily.parquet"
-    row = duckdb.sql(
+    [(offered, answered, abandoned)] = duckdb.sql(
         f"select sum(offered), sum(answered), sum(abandoned) from read_parquet('{mart}')"
-    ).fetchone()
-    assert row is not None
-    return int(row[0]), int(row[1]), int(row[2])
+    ).fetchall()
+    return int(offered), int(answered), int(abandoned)
 
 
 def test_demo_prints_summary(demo_run: DemoRun) -> None:
