@@ -49,6 +49,16 @@ class ProgressHandler(logging.Handler):
             self._say(f"[cyan]▶[/cyan] {event.step_key}")
         elif kind is DagsterEventType.ASSET_MATERIALIZATION and event.asset_key:
             self._say(f"  [green]✓[/green] {event.asset_key.to_user_string()}")
+        elif kind is DagsterEventType.ASSET_OBSERVATION and event.asset_key:
+            metadata = event.event_specific_data.asset_observation.metadata  # type: ignore[union-attr]
+            facts = {k: getattr(v, "value", v) for k, v in metadata.items()}
+            if "source" in facts:
+                counts = ", ".join(
+                    f"{facts.get(name, 0):,} {name}"
+                    for name in ("accepted", "rejected", "duplicates")
+                )
+                where = f"{facts['source']} → {event.asset_key.to_user_string()}"
+                self._say(f"  [dim]·[/dim] {where}: {counts}")
         elif kind is DagsterEventType.ASSET_CHECK_EVALUATION:
             evaluation = event.event_specific_data
             if getattr(evaluation, "passed", False):

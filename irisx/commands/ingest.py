@@ -61,6 +61,10 @@ def register(app: typer.Typer) -> None:
             int | None,
             typer.Option(min=1, max=999, help="Country code to turn national numbers into E.164"),
         ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(min=1, max=64, help="Processes ingesting files in parallel"),
+        ] = 1,
     ) -> None:
         """Validate files into the lake; rejects go to the dead-letter store.
 
@@ -89,6 +93,7 @@ def register(app: typer.Typer) -> None:
             family=family,
             tenant=tenant,
             default_country_code=default_country_code,
+            workers=workers,
         )
         _print_report(report, settings.deadletter_dir)
         if not report.ok:

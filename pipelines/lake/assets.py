@@ -1,5 +1,6 @@
 """Raw-event ingest: inbox files → validated Parquet lake (+ dead letters), one asset per family."""
 
+import os
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -10,6 +11,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    AssetObservation,
     AssetSpec,
     Config,
     MaterializeResult,
@@ -18,7 +20,7 @@ from dagster import (
 )
 from pydantic import Field
 
-from ingest import ingest_paths
+from ingest import BatchResult, ingest_paths
 from ingest.contracts import FAMILIES, family_schema
 from pipelines.lake.inbox import archive, pending_files
 from pipelines.resources import IrisxResource
@@ -56,7 +58,33 @@ def raw_events(context: AssetExecutionContext, config: IngestConfig, irisx: Iris
         if config.paths
         else [item.path for item in pending_files(settings.inbox_dir, settle_seconds=0)]
     )
-    report = ingest_paths(files, irisx.lake(), irisx.dead_letters())
+
+    def observe(batch: BatchResult) -> None:
+        # One observation per family a file fed: progress displays and the UI show per-file counts.
+        name = Path(batch.source).name
+        if batch.unreadable:
+            context.log.warning(f"{name}: unreadable ({batch.unreadable}); kept in dead letters")
+        for family, counts in batch.counts.items():
+            if family in RAW_ASSET_KEYS:
+                context.log_event(
+                    AssetObservation(
+                        asset_key=RAW_ASSET_KEYS[family],
+                        metadata={
+                            "source": name,
+                            "accepted": counts.accepted,
+                            "duplicates": counts.duplicates,
+                            "rejected": counts.rejected,
+                        },
+                    )
+                )
+
+    report = ingest_paths(
+        files,
+        irisx.lake(),
+        irisx.dead_letters(),
+        workers=max(1, min(len(files), os.cpu_count() or 1)),
+        on_batch=observe,
+    )
     for path in files:
         if path.is_relative_to(settings.inbox_dir) and path.exists():
             archive(settings.inbox_dir, path)

@@ -337,3 +337,32 @@ def test_already_parsed_records_for_an_http_endpoint(
     (letter,) = deadletters.read()  # the same batch id replaced the first attempt's letters
     assert (letter.position.unit, letter.position.index) == (PositionUnit.ITEM, 2)
     assert letter.reason.startswith("direction: Input should be")
+
+
+def test_parallel_workers_write_the_same_lake_and_report_as_one_process(
+    tmp_path: Path, write_ndjson: WriteNdjson
+) -> None:
+    calls = write_ndjson("call.ndjson", [call_record(i) for i in range(40)])
+    agents = write_ndjson("agent.ndjson", [agent_record(i) for i in range(25)] + ["{broken"])
+    seen: list[str] = []
+    results = {}
+    for workers in (1, 2):
+        lake = ParquetLake(tmp_path / f"lake{workers}")
+        lake.initialize()
+        report = ingest_paths(
+            [calls, agents],
+            lake,
+            DeadLetterStore(tmp_path / f"dead{workers}"),
+            workers=workers,
+            on_batch=lambda batch: seen.append(Path(batch.source).name),
+        )
+        results[workers] = (
+            [(Path(b.source).name, b.batch_id) for b in report.batches],
+            {f: (c.accepted, c.rejected) for f, c in report.by_family.items()},
+            {f: lake.row_count(f) for f in ("call", "agent")},
+        )
+    assert results[1] == results[2]
+    assert results[1][2] == {"call": 40, "agent": 25}
+    assert results[1][1]["agent"] == (25, 1)
+    # The callback heard of every file in both runs.
+    assert sorted(seen) == sorted(["call.ndjson", "agent.ndjson"] * 2)
