@@ -8,7 +8,7 @@ MANIFEST := dbt/target/manifest.json
 DBT_SOURCES := $(shell find dbt -path dbt/target -prune -o \( -name '*.sql' -o -name '*.yml' \) -print 2>/dev/null)
 PYTEST_ARGS ?=
 
-.PHONY: demo test lint format venv manifest services bench clean
+.PHONY: demo test lint format venv manifest services bench dagster clean
 
 venv: $(STAMP)
 
@@ -27,6 +27,12 @@ $(MANIFEST): $(STAMP) $(DBT_SOURCES)
 
 demo: $(STAMP) $(MANIFEST)
 	$(BIN)/irisx demo
+
+# Dagster UI over the same instance folder as `irisx demo` / `irisx materialize`.
+dagster: $(STAMP) $(MANIFEST)
+	mkdir -p $${IRISX_DATA_DIR:-.irisx}/dagster
+	touch $${IRISX_DATA_DIR:-.irisx}/dagster/dagster.yaml
+	DAGSTER_HOME=$$(cd $${IRISX_DATA_DIR:-.irisx}/dagster && pwd) $(BIN)/dagster dev -w workspace.yaml
 
 services:
 	@bash scripts/ensure-services.sh

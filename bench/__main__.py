@@ -11,7 +11,7 @@ from rich.table import Table
 from bench import BenchResult
 
 #: Benchmark modules under bench/, in the order they run.
-BENCHMARKS: tuple[str, ...] = ("simulator_rate",)
+BENCHMARKS: tuple[str, ...] = ("simulator_rate", "ingest_rate")
 
 
 def render(result: BenchResult, console: Console) -> None:

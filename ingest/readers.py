@@ -28,6 +28,7 @@ from typing import IO, Any, NamedTuple
 
 import orjson
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 #: Parquet rows are converted to Python in batches of this many rows.
@@ -238,16 +239,37 @@ def _csv_records(text: IO[str], source: str) -> Iterator[RawRecord]:
 
 
 def read_parquet(stream: IO[bytes], source: str) -> Iterator[RawRecord]:
-    """Parquet rows in batches; values keep their Arrow types (timestamps, decimals)."""
+    """Parquet rows in batches (see :func:`_batch_rows` for how values are converted)."""
     try:
         parquet = pq.ParquetFile(stream)
     except (pa.ArrowInvalid, OSError) as exc:
         raise UnreadableInputError(f"not a readable Parquet file: {exc}") from exc
     index = 0
     for batch in parquet.iter_batches(batch_size=PARQUET_BATCH_ROWS):
-        for row in batch.to_pylist():
+        for row in _batch_rows(batch):
             yield RawRecord(Position(source, PositionUnit.ROW, index), row)
             index += 1
+
+
+def _batch_rows(batch: pa.RecordBatch) -> Iterator[dict[str, object]]:
+    """Rows of a record batch as dicts, converted column by column.
+
+    Row-wise ``to_pylist`` costs ~2x more: it builds a zone-aware datetime and a Decimal per
+    value. Timestamps become ISO 8601 strings (with their offset when the column has a time
+    zone, so naive columns stay naive and fail the contract as they should) and decimals
+    become exact strings; the contracts parse both.
+    """
+    columns = []
+    for field, column in zip(batch.schema, batch.columns, strict=True):
+        if pa.types.is_timestamp(field.type):
+            pattern = "%Y-%m-%dT%H:%M:%S%z" if field.type.tz else "%Y-%m-%dT%H:%M:%S"
+            column = pc.strftime(column, format=pattern)
+        elif pa.types.is_decimal(field.type):
+            column = column.cast(pa.string())
+        columns.append(column.to_pylist())
+    names = batch.schema.names
+    for values in zip(*columns, strict=True):
+        yield dict(zip(names, values, strict=True))
 
 
 _READERS = {

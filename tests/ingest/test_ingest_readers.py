@@ -12,8 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 from ingest_test_support import FS_INBOUND, FS_INTERNAL_NDJSON
+from pydantic import TypeAdapter, ValidationError
 
 import ingest.readers
+from ingest.contracts.common import UtcDatetime
 from ingest.readers import (
     PositionUnit,
     SourceFormat,
@@ -119,7 +121,7 @@ def test_csv_header_with_repeated_column_is_unreadable() -> None:
         list(read_bytes(b"event_id,event_id\n1,2\n", "calls.csv"))
 
 
-def test_parquet_rows_keep_their_types_and_row_index(
+def test_parquet_rows_keep_their_values_and_row_index(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Small batches, so the index must carry across batch boundaries.
@@ -140,9 +142,28 @@ def test_parquet_rows_keep_their_types_and_row_index(
     assert [(r.position.unit, r.position.index) for r in records] == [
         (PositionUnit.ROW, i) for i in range(5)
     ]
-    assert records[4].record == {"event_id": "e4", "occurred_at": when, "cost": Decimal("1.25")}
+    # Timestamps arrive as ISO 8601 with their offset, decimals as exact strings (see
+    # readers._batch_rows); both parse back to the very same values.
+    assert records[4].record == {
+        "event_id": "e4",
+        "occurred_at": "2024-05-01T10:00:00.000000+0000",
+        "cost": "1.250000",
+    }
+    assert records[4].record is not None
+    assert datetime.fromisoformat(str(records[4].record["occurred_at"])) == when
+    assert Decimal(str(records[4].record["cost"])) == Decimal("1.25")
     assert records[1].record is not None
     assert records[1].record["cost"] is None
+
+
+def test_parquet_naive_timestamps_stay_naive_and_fail_the_contract(tmp_path: Path) -> None:
+    table = pa.table({"occurred_at": pa.array([datetime(2024, 5, 1, 10, 0)], pa.timestamp("us"))})
+    path = tmp_path / "calls.parquet"
+    pq.write_table(table, path)
+    [record] = list(read_path(path))
+    assert record.record == {"occurred_at": "2024-05-01T10:00:00.000000"}
+    with pytest.raises(ValidationError, match="timezone"):
+        TypeAdapter(UtcDatetime).validate_python(record.record["occurred_at"])
 
 
 def test_not_parquet_is_unreadable(tmp_path: Path) -> None:
