@@ -28,7 +28,9 @@ def run_refresh_in_process(
     instance_config = settings.dagster_home / "dagster.yaml"
     if not instance_config.exists():
         # Defaults (SQLite storage in this folder), shared with `make dagster` (dagster dev).
-        instance_config.write_text("# Dagster instance of IRISX: defaults, stored in this folder.\n")
+        instance_config.write_text(
+            "# Dagster instance of IRISX: defaults, stored in this folder.\n"
+        )
     log_dir = settings.data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
     log_path = log_dir / f"refresh-{datetime.now(UTC):%Y%m%dT%H%M%S%f}.log"
