@@ -9,6 +9,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from event_samples import CALL_ID, VALID_EVENTS
 from pydantic import ValidationError
 
 from ingest.contracts import (
@@ -19,99 +20,7 @@ from ingest.contracts import (
     model_for,
 )
 
-CALL_ID = "8d3e6f2a-1b4c-4d5e-9f60-718293a4b5c6"
-
-VALID: dict[str, dict[str, Any]] = {
-    "call": {
-        "event_id": "call-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T10:00:30Z",
-        "call_id": CALL_ID,
-        "direction": "inbound",
-        "from_number": "+14155550123",
-        "to_number": "+442079460123",
-        "start_at": "2024-05-01T10:00:00Z",
-        "answer_at": "2024-05-01T10:00:05Z",
-        "end_at": "2024-05-01T10:00:30Z",
-        "billsec": 25,
-        "hangup_cause": "NORMAL_CLEARING",
-        "sip_code": 200,
-        "codec": "PCMA",
-        "cost": "0.0125",
-    },
-    "rtcp": {
-        "event_id": "rtcp-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T10:00:10Z",
-        "call_id": CALL_ID,
-        "leg": "a",
-        "ssrc": 3735928559,
-        "codec": "OPUS",
-        "fraction_lost": 5,
-        "cumulative_lost": -2,
-        "extended_highest_seq": 70000,
-        "interarrival_jitter": 960,
-        "rtt_ms": 42.5,
-    },
-    "message": {
-        "event_id": "msg-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T10:01:00Z",
-        "message_id": "SM0001",
-        "channel": "sms",
-        "status": "delivered",
-        "from_address": "+14155550100",
-        "to_address": "+14155550101",
-        "provider": "twilio",
-        "segments": 2,
-    },
-    "billing": {
-        "event_id": "bill-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T00:00:00Z",
-        "event_type": "subscription_created",
-        "customer_id": "cust-1",
-        "subscription_id": "sub-1",
-        "plan_id": "pro",
-        "interval": "month",
-        "amount": "49.00",
-        "quantity": 3,
-    },
-    "campaign": {
-        "event_id": "camp-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T15:00:00Z",
-        "campaign_id": "spring-promo",
-        "attempt_id": "att-1",
-        "contact_id": "contact-1",
-        "to_number": "+14155550102",
-        "dial_mode": "predictive",
-        "outcome": "answered",
-        "disposition": "sale",
-        "right_party_contact": True,
-        "converted": True,
-        "call_id": CALL_ID,
-    },
-    "agent": {
-        "event_id": "agent-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T09:00:00Z",
-        "agent_id": "agent-7",
-        "state": "not_ready",
-        "reason": "lunch",
-    },
-    "transcript": {
-        "event_id": "tr-1",
-        "tenant_id": "acme",
-        "occurred_at": "2024-05-01T10:00:07Z",
-        "call_id": CALL_ID,
-        "segment_index": 0,
-        "speaker": "customer",
-        "start_offset_ms": 1200,
-        "end_offset_ms": 3400,
-        "text": "I would like to cancel my order.",
-    },
-}
+VALID: dict[str, dict[str, Any]] = VALID_EVENTS
 
 
 def event(family: str, **changes: Any) -> dict[str, Any]:
@@ -170,7 +79,7 @@ def test_call_derived_values() -> None:
 
 
 def test_rtcp_jitter_in_milliseconds_uses_the_codec_clock() -> None:
-    report = RtcpReport.model_validate(event("rtcp"))
+    report = RtcpReport.model_validate(event("rtcp", codec="OPUS", interarrival_jitter=960))
     assert report.clock_rate_hz == 48000  # Opus
     assert report.jitter_ms == 20.0  # 960 timestamp units / 48 kHz
     pcmu = RtcpReport.model_validate(event("rtcp", codec="PCMU", interarrival_jitter=160))
