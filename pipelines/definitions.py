@@ -7,7 +7,7 @@ from dagster_dbt import DbtCliResource
 
 from config import get_settings
 from pipelines.jobs import refresh_all_job
-from pipelines.lake.assets import lake_schema_checks, raw_events
+from pipelines.lake.assets import lake_rejection_checks, lake_schema_checks, raw_events
 from pipelines.lake.sensors import inbox_sensor
 from pipelines.marts.assets import irisx_dbt_models
 from pipelines.marts.project import DBT_EXECUTABLE, dbt_project
@@ -30,7 +30,7 @@ def build_resources(data_dir: str | None = None) -> dict[str, object]:
 
 defs = Definitions(
     assets=[raw_events, irisx_dbt_models],
-    asset_checks=[lake_schema_checks],
+    asset_checks=[lake_schema_checks, lake_rejection_checks],
     jobs=[refresh_all_job],
     schedules=[daily_refresh_schedule],
     sensors=[inbox_sensor],

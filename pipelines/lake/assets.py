@@ -133,3 +133,40 @@ def lake_schema_checks(context: AssetCheckExecutionContext, irisx: IrisxResource
             severity=AssetCheckSeverity.ERROR,
             metadata={"files_checked": len(lake.files(family)), "drifted": drifted[:20]},
         )
+
+
+#: Share of rejected records above which the latest ingest of a family is flagged.
+MAX_REJECTED_SHARE = 0.01
+
+
+@multi_asset_check(
+    specs=[
+        AssetCheckSpec(
+            "rejected_share_below_1pct",
+            asset=key,
+            description="At most 1 % of the records of the latest ingest went to dead letters",
+        )
+        for key in RAW_ASSET_KEYS.values()
+    ],
+    can_subset=True,
+)
+def lake_rejection_checks(context: AssetCheckExecutionContext):
+    """A producer that starts sending bad records shows up here (and in the dead letters)."""
+    selected = {spec.asset_key for spec in context.selected_asset_check_keys}
+    for key in RAW_ASSET_KEYS.values():
+        if key not in selected:
+            continue
+        event = context.instance.get_latest_materialization_event(key)
+        metadata = (
+            event.asset_materialization.metadata if event and event.asset_materialization else {}
+        )
+        accepted = int(getattr(metadata.get("accepted"), "value", 0) or 0)
+        rejected = int(getattr(metadata.get("rejected"), "value", 0) or 0)
+        share = rejected / (accepted + rejected) if accepted + rejected else 0.0
+        yield AssetCheckResult(
+            asset_key=key,
+            check_name="rejected_share_below_1pct",
+            passed=share <= MAX_REJECTED_SHARE,
+            severity=AssetCheckSeverity.WARN,
+            metadata={"accepted": accepted, "rejected": rejected, "rejected_share": share},
+        )
