@@ -1,0 +1,156 @@
+"""Plain PostgreSQL path: daily partitions, rollup refresh, idempotent re-delivery, retention."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import hotstore_events as events
+import psycopg
+import pyarrow as pa
+import pytest
+
+from warehouse.hotstore import CallStats, PostgresHotStore, QualityStats
+
+NOW = datetime(2024, 5, 1, 10, 4, 30, tzinfo=UTC)
+
+
+@pytest.fixture
+def store(plain_dsn: str) -> Iterator[PostgresHotStore]:
+    with PostgresHotStore(plain_dsn, retention_days=7) as hot:
+        assert hot.flavour == "plain"
+        hot.migrate()
+        yield hot
+
+
+def _load(store: PostgresHotStore) -> None:
+    assert store.write_batch("call", events.calls(), "b1") == []
+    store.write_batch("rtcp", events.rtcp_reports(), "b1")
+    store.write_batch("agent", events.agent_states(), "b1")
+    store.refresh_rollups()
+
+
+def _partitions(dsn: str, table: str) -> list[str]:
+    with psycopg.connect(dsn) as conn:
+        rows = conn.execute(
+            "select c.relname from pg_inherits i join pg_class c on c.oid = i.inhrelid"
+            " join pg_class p on p.oid = i.inhparent where p.relname = %s order by 1",
+            (table,),
+        ).fetchall()
+    return [row[0] for row in rows]
+
+
+def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotStore) -> None:
+    assert store.migrate() == []
+    with psycopg.connect(plain_dsn) as conn:
+        versions = conn.execute(
+            "select version, flavour from schema_migrations order by 1"
+        ).fetchall()
+        kind = conn.execute("select relkind from pg_class where relname = 'calls'").fetchone()
+        types = dict(
+            conn.execute(
+                "select column_name, data_type from information_schema.columns"
+                " where table_name = 'calls'"
+            ).fetchall()
+        )
+    assert versions == [(1, "plain"), (2, "plain"), (3, "plain")]
+    assert kind == ("p",)  # partitioned table
+    assert types["start_at"] == "timestamp with time zone"
+    assert types["cost"] == "numeric"
+    assert types["billsec"] == "bigint"
+    assert types["queue_wait_sec"] == "double precision"
+
+
+def test_wallboard_call_stats_match_hand_counts(plain_dsn: str, store: PostgresHotStore) -> None:
+    _load(store)
+    assert _partitions(plain_dsn, "calls") == ["calls_p20240501", "calls_p20240502"]
+    assert store.live_call_stats("acme", 5, now=NOW) == CallStats(
+        offered=4, answered=3, abandoned=1, answered_within_20s=1, billsec=75, handle_sec=65
+    )
+    assert store.live_call_stats("other", 5, now=NOW).offered == 1
+    # 10:00 bucket lies outside (10:01:30, 10:04:30] ...
+    assert store.live_call_stats("acme", 3, now=NOW).offered == 0
+    # ... and the next day's call shows only in its own window.
+    next_day = datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC)
+    assert store.live_call_stats("acme", 1, now=next_day).offered == 1
+    # Tenant ids are bound parameters, never SQL.
+    assert store.live_call_stats("acme' or '1'='1", 5, now=NOW).offered == 0
+
+
+def test_wallboard_quality_per_carrier(store: PostgresHotStore) -> None:
+    _load(store)
+    quality = store.live_quality("acme", 5, now=NOW)
+    assert quality[0] == QualityStats("carrier-a", 2, pytest.approx(15.0), 0.125, 50.0)
+    assert quality[1] == QualityStats(None, 1, pytest.approx(30.0), 0.5, None)
+    assert len(quality) == 2
+    assert store.live_quality("other", 5, now=NOW) == []
+
+
+def test_redelivered_batch_is_not_double_counted(plain_dsn: str, store: PostgresHotStore) -> None:
+    _load(store)
+    assert store.insert("call", events.calls()) == 0
+    assert store.insert("rtcp", events.rtcp_reports()) == 0
+    store.refresh_rollups(datetime(2024, 5, 1, tzinfo=UTC))
+    assert store.live_call_stats("acme", 5, now=NOW).offered == 4
+    assert store.live_quality("acme", 5, now=NOW)[0].reports == 2
+    with psycopg.connect(plain_dsn) as conn:
+        assert conn.execute("select count(*) from calls").fetchone() == (6,)
+        rollup_rows = conn.execute(
+            "select count(*) from call_minute_rollup where tenant_id = 'acme'"
+        ).fetchone()
+    # acme minute 10:00 on day 1: (inbound, no queue) and (inbound, q1); day 2: one group.
+    assert rollup_rows == (3,)
+
+
+def test_retention_drops_whole_old_days(plain_dsn: str, store: PostgresHotStore) -> None:
+    _load(store)
+    # Retention 7 days at 2024-05-09 12:00 keeps 2024-05-02 onwards.
+    dropped = store.drop_expired(now=datetime(2024, 5, 9, 12, tzinfo=UTC))
+    assert dropped == ["agent_states_p20240501", "calls_p20240501", "rtcp_reports_p20240501"]
+    assert _partitions(plain_dsn, "calls") == ["calls_p20240502"]
+    with psycopg.connect(plain_dsn) as conn:
+        assert conn.execute("select event_id from calls").fetchall() == [("call-000006",)]
+    assert store.live_call_stats("acme", 5, now=NOW).offered == 0
+    assert store.live_quality("acme", 5, now=NOW) == []
+    assert store.drop_expired(now=datetime(2024, 5, 9, 12, tzinfo=UTC)) == []
+
+
+def test_other_families_are_ignored_and_bad_tables_rejected(store: PostgresHotStore) -> None:
+    message = events.table("message", [events.VALID_EVENTS["message"]])
+    assert store.write_batch("message", message, "b1") == []
+    with pytest.raises(ValueError, match="call batch columns differ from the contract"):
+        store.write_batch("call", events.agent_states(), "b1")
+    calls = events.calls()
+    wrong_type = calls.set_column(11, "billsec", calls.column("billsec").cast(pa.float64()))
+    with pytest.raises(ValueError, match=r"call\.billsec: type double"):
+        store.write_batch("call", wrong_type, "b1")
+    null_tenant = calls.set_column(1, "tenant_id", pa.nulls(calls.num_rows, pa.string()))
+    with pytest.raises(ValueError, match=r"call\.tenant_id: null in a required field"):
+        store.write_batch("call", null_tenant, "b1")
+    store.refresh_rollups()
+    assert store.live_call_stats("acme", 5, now=NOW).offered == 0
+
+
+def test_bad_settings_name_the_field(plain_dsn: str) -> None:
+    with pytest.raises(ValueError, match="retention_days"):
+        PostgresHotStore(plain_dsn, retention_days=0)
+    with PostgresHotStore(plain_dsn) as hot, pytest.raises(ValueError, match="minutes"):
+        hot.live_call_stats("acme", 0)
+
+
+def test_values_round_trip_exactly(plain_dsn: str, store: PostgresHotStore) -> None:
+    priced = events.table("call", [events.VALID_EVENTS["call"]])
+    assert store.insert("call", priced) == 1
+    with psycopg.connect(plain_dsn) as conn:
+        row = conn.execute(
+            "select cost, price, answer_at, queue_id, queue_wait_sec, billsec from calls"
+        ).fetchone()
+    assert row == (
+        Decimal("0.012500"),
+        Decimal("0.020000"),
+        datetime(2024, 5, 1, 10, 0, 5, tzinfo=UTC),
+        None,
+        None,
+        25,
+    )

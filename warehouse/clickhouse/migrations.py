@@ -1,0 +1,151 @@
+"""Versioned, idempotent migrations of the ClickHouse raw database.
+
+Each migration is numbered and renders its statements for a database (and optional cluster).
+``apply_migrations`` records every applied one in ``<db>.schema_migrations`` with a checksum of
+its canonical text (database and cluster left as placeholders, so the checksum is the same on
+every deployment). Re-running applies nothing; an applied migration whose text changed since is
+refused, because the database no longer matches what the code believes it ran. Statements are
+``IF NOT EXISTS``-guarded so a migration cut off half way can simply run again.
+
+Run migrations from one process (a deploy step or ``ClickHouseRawStore.migrate`` at worker start);
+two concurrent first runs would each apply the same idempotent statements and record the version
+twice, which the ledger read tolerates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from clickhouse_connect.driver.client import Client
+
+from warehouse.clickhouse.ddl import (
+    MIGRATIONS_TABLE,
+    create_database_sql,
+    migrations_table_sql,
+    raw_table_sql,
+)
+from warehouse.clickhouse.raw_columns_v1 import RAW_COLUMNS_V1
+from warehouse.clickhouse.schema import check_database_name
+
+#: Placeholders the checksum is computed with, so it does not depend on names chosen at deploy.
+_CANONICAL_DATABASE = "irisx_raw"
+
+
+class MigrationError(RuntimeError):
+    """The database's migration ledger disagrees with the migrations in this code."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    #: Renders the statements for (database, cluster or None).
+    render: Callable[[str, str | None], list[str]]
+
+    def statements(self, database: str, cluster: str | None = None) -> list[str]:
+        return self.render(database, cluster)
+
+    @property
+    def checksum(self) -> str:
+        text = ";\n".join(self.render(_CANONICAL_DATABASE, None))
+        return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _create_raw_tables_v1(database: str, cluster: str | None) -> list[str]:
+    statements = []
+    for family, columns in RAW_COLUMNS_V1.items():
+        statements.extend(raw_table_sql(family, columns, database, cluster))
+    return statements
+
+
+#: Every migration, in order. Append only; never edit or renumber one that has shipped.
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "create_raw_tables", _create_raw_tables_v1),)
+
+
+@dataclass(frozen=True)
+class AppliedMigration:
+    version: int
+    name: str
+    checksum: str
+
+
+def applied_migrations(client: Client, database: str) -> list[AppliedMigration]:
+    """The ledger's entries, one per version, in version order ([] if there is no ledger)."""
+    check_database_name(database)
+    exists = client.command(
+        "SELECT count() FROM system.tables WHERE database = {db:String} AND name = {table:String}",
+        parameters={"db": database, "table": MIGRATIONS_TABLE},
+    )
+    if not int(exists):  # type: ignore[arg-type]
+        return []
+    rows = client.query(
+        f"SELECT version, any(name), any(checksum) FROM {database}.{MIGRATIONS_TABLE} "
+        "GROUP BY version ORDER BY version"
+    ).result_rows
+    return [AppliedMigration(int(row[0]), str(row[1]), str(row[2])) for row in rows]
+
+
+def _check_sequence(migrations: Sequence[Migration]) -> None:
+    versions = [migration.version for migration in migrations]
+    if versions != sorted(set(versions)) or (versions and versions[0] < 1):
+        raise MigrationError(f"migration versions must be unique and increasing: {versions}")
+
+
+def apply_migrations(
+    client: Client,
+    database: str = "irisx_raw",
+    *,
+    cluster: str | None = None,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> list[int]:
+    """Apply the migrations not yet recorded, in order; return the versions applied now."""
+    _check_sequence(migrations)
+    client.command(create_database_sql(database, cluster))
+    client.command(migrations_table_sql(database, cluster))
+    applied = {entry.version: entry for entry in applied_migrations(client, database)}
+    known = {migration.version for migration in migrations}
+    unknown = sorted(set(applied) - known)
+    if unknown:
+        raise MigrationError(
+            f"{database}.{MIGRATIONS_TABLE} has migrations {unknown} that this code does not "
+            "know: the database was migrated by a newer release"
+        )
+    newly_applied: list[int] = []
+    for migration in migrations:
+        entry = applied.get(migration.version)
+        if entry is not None:
+            if entry.checksum != migration.checksum:
+                raise MigrationError(
+                    f"migration {migration.version} ({migration.name}) changed after it was "
+                    f"applied to {database} (checksum {entry.checksum[:12]} in the database, "
+                    f"{migration.checksum[:12]} in the code): never edit an applied migration, "
+                    "add a new one"
+                )
+            continue
+        for statement in migration.statements(database, cluster):
+            client.command(statement)
+        client.insert(
+            MIGRATIONS_TABLE,
+            [[migration.version, migration.name, migration.checksum]],
+            column_names=["version", "name", "checksum"],
+            database=database,
+        )
+        newly_applied.append(migration.version)
+    return newly_applied
+
+
+def render_migrations_sql(
+    database: str = "irisx_raw",
+    *,
+    cluster: str | None = None,
+    migrations: Sequence[Migration] = MIGRATIONS,
+) -> str:
+    """Every statement ``apply_migrations`` would run on an empty server, as one SQL script (for
+    review, or to run by hand with clickhouse-client on a cluster)."""
+    _check_sequence(migrations)
+    statements = [create_database_sql(database, cluster), migrations_table_sql(database, cluster)]
+    for migration in migrations:
+        statements.extend(migration.statements(database, cluster))
+    return "".join(f"{statement};\n\n" for statement in statements)

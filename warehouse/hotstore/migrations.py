@@ -1,0 +1,193 @@
+"""Versioned, idempotent hot-store migrations for both flavours (plain PostgreSQL, TimescaleDB).
+
+Each migration runs in its own transaction under an advisory lock and is recorded in
+``schema_migrations``; running ``migrate`` again applies only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Literal
+
+import psycopg
+
+from warehouse.hotstore.schema import HOT_TABLES
+
+Flavour = Literal["plain", "timescaledb"]
+
+#: Arbitrary constant for pg_advisory_xact_lock, so concurrent ``migrate`` calls serialise.
+_MIGRATION_LOCK = 7_240_301
+
+
+def call_rollup_select(bucket: str) -> str:
+    """Per-minute call rollup; same definitions as dbt's fct_calls (abandoned = queued and not
+    answered; within 20 s = queued, answered and queue wait <= 20 s; handle = talk + hold +
+    wrap-up of agent-answered calls). ``case`` rather than ``filter`` because TimescaleDB
+    continuous aggregates reject some aggregate forms."""
+    return f"""
+    select
+        tenant_id,
+        {bucket} as minute,
+        direction,
+        queue_id,
+        count(*) as offered,
+        count(answer_at) as answered,
+        sum(case when queue_id is not null and answer_at is null then 1 else 0 end) as abandoned,
+        sum(case when queue_id is not null and answer_at is not null and queue_wait_sec <= 20
+            then 1 else 0 end) as answered_within_20s,
+        sum(billsec) as billsec_sum,
+        sum(case when answer_at is not null and agent_id is not null
+            then billsec + hold_sec + wrapup_sec else 0 end) as handle_sec_sum
+    from calls"""
+
+
+#: Quality rollup: additive sums so minutes combine into exact means
+#: (mean jitter = jitter_ms_sum / reports; mean loss = loss_fraction_sum / reports;
+#: mean rtt = rtt_ms_sum / rtt_reports). Jitter ms = RTP units * 1000 / clock rate (the contract
+#: fills clock_rate_hz from the codec); loss fraction = fraction_lost / 256. Carrier comes from
+#: the call of the report when the hot store holds it, else null.
+QUALITY_ROLLUP_SELECT = """
+    select
+        r.tenant_id,
+        date_trunc('minute', r.occurred_at) as minute,
+        c.carrier_id,
+        count(*) as reports,
+        sum(r.interarrival_jitter * 1000.0 / r.clock_rate_hz) as jitter_ms_sum,
+        sum(r.fraction_lost / 256.0) as loss_fraction_sum,
+        count(r.rtt_ms) as rtt_reports,
+        coalesce(sum(r.rtt_ms), 0) as rtt_ms_sum
+    from rtcp_reports r
+    left join lateral (
+        select calls.carrier_id from calls
+        where calls.tenant_id = r.tenant_id and calls.call_id = r.call_id
+        order by calls.occurred_at desc
+        limit 1
+    ) c on true"""
+
+
+def _raw_tables(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    for table in HOT_TABLES.values():
+        conn.execute(table.create_sql(partition_by_range=flavour == "plain"))
+        if flavour == "timescaledb":
+            conn.execute(
+                "select create_hypertable(%s, %s, chunk_time_interval => interval '1 day',"
+                " if_not_exists => true)",
+                (table.name, table.time_column),
+            )
+        conn.execute(
+            f"create index if not exists {table.name}_tenant_time"
+            f" on {table.name} (tenant_id, {table.time_column})"
+        )
+    conn.execute("create index if not exists calls_tenant_call on calls (tenant_id, call_id)")
+
+
+def _rollups(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    if flavour == "timescaledb":
+        # materialized_only: reads see what refresh_rollups (or the policy) materialised, the
+        # same contract as the plain path.
+        conn.execute(
+            "create materialized view if not exists call_minute_rollup"
+            " with (timescaledb.continuous, timescaledb.materialized_only = true) as"
+            + call_rollup_select("time_bucket('1 minute', start_at)")
+            + " group by 1, 2, 3, 4 with no data"
+        )
+        # Materialised chunks default to 10x the raw chunk; 1 day lets retention drop whole days.
+        conn.execute("select set_chunk_time_interval('call_minute_rollup', interval '1 day')")
+    else:
+        conn.execute(
+            """create table if not exists call_minute_rollup (
+                tenant_id text not null,
+                minute timestamptz not null,
+                direction text not null,
+                queue_id text,
+                offered bigint not null,
+                answered bigint not null,
+                abandoned bigint not null,
+                answered_within_20s bigint not null,
+                billsec_sum bigint not null,
+                handle_sec_sum bigint not null
+            )"""
+        )
+        conn.execute(
+            "create index if not exists call_minute_rollup_tenant_minute"
+            " on call_minute_rollup (tenant_id, minute)"
+        )
+    # A continuous aggregate cannot join the calls hypertable for the carrier, so the quality
+    # rollup is a plain table refreshed by refresh_rollups on both flavours.
+    conn.execute(
+        """create table if not exists quality_minute_rollup (
+            tenant_id text not null,
+            minute timestamptz not null,
+            carrier_id text,
+            reports bigint not null,
+            jitter_ms_sum double precision,
+            loss_fraction_sum double precision not null,
+            rtt_reports bigint not null,
+            rtt_ms_sum double precision not null
+        )"""
+    )
+    conn.execute(
+        "create index if not exists quality_minute_rollup_tenant_minute"
+        " on quality_minute_rollup (tenant_id, minute)"
+    )
+
+
+def _policies(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """TimescaleDB only: background policies. The plain path enforces retention by
+    ``PostgresHotStore.drop_expired`` and refreshes by ``refresh_rollups`` instead."""
+    if flavour != "timescaledb":
+        return
+    conn.execute(
+        "select add_continuous_aggregate_policy('call_minute_rollup',"
+        " start_offset => interval '2 hours', end_offset => interval '1 minute',"
+        " schedule_interval => interval '1 minute', if_not_exists => true)"
+    )
+    for table in HOT_TABLES.values():
+        conn.execute(
+            f"alter table {table.name} set (timescaledb.compress,"
+            f" timescaledb.compress_segmentby = 'tenant_id',"
+            f" timescaledb.compress_orderby = '{table.time_column} desc')"
+        )
+        conn.execute(
+            "select add_compression_policy(%s, interval '1 day', if_not_exists => true)",
+            (table.name,),
+        )
+        conn.execute(
+            "select add_retention_policy(%s, make_interval(days => %s), if_not_exists => true)",
+            (table.name, retention_days),
+        )
+
+
+Migration = Callable[[psycopg.Connection, Flavour, int], None]
+
+#: (version, name, step) in order; never edit a released step, add a new one.
+MIGRATIONS: list[tuple[int, str, Migration]] = [
+    (1, "raw tables", _raw_tables),
+    (2, "minute rollups", _rollups),
+    (3, "timescaledb policies", _policies),
+]
+
+
+def apply_migrations(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> list[int]:
+    """Apply the missing migrations; returns the versions applied now."""
+    conn.execute(
+        "create table if not exists schema_migrations ("
+        " version integer primary key, name text not null, flavour text not null,"
+        " applied_at timestamptz not null default now())"
+    )
+    applied: list[int] = []
+    for version, name, step in MIGRATIONS:
+        with conn.transaction():
+            conn.execute("select pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
+            done = conn.execute(
+                "select 1 from schema_migrations where version = %s", (version,)
+            ).fetchone()
+            if done:
+                continue
+            step(conn, flavour, retention_days)
+            conn.execute(
+                "insert into schema_migrations (version, name, flavour) values (%s, %s, %s)",
+                (version, name, flavour),
+            )
+            applied.append(version)
+    return applied

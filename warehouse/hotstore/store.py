@@ -1,0 +1,330 @@
+"""``PostgresHotStore``: the ingest BatchSink for the hot store, plus the wallboard reads."""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+
+import psycopg
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from warehouse.hotstore.migrations import (
+    QUALITY_ROLLUP_SELECT,
+    Flavour,
+    apply_migrations,
+    call_rollup_select,
+)
+from warehouse.hotstore.schema import HOT_TABLES, HotTable
+
+#: Arbitrary constant for pg_advisory_xact_lock around rollup refreshes.
+_REFRESH_LOCK = 7_240_302
+_PARTITION_NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
+
+
+def _check_contract(family: str, table: pa.Table, contract: pa.Schema) -> None:
+    """Reject a batch that is not in the contract schema, naming the first offending field.
+    Nullability is checked on the data, not the schema flag, so an equivalent table built
+    without the flags (e.g. by concatenating or replacing columns) is accepted."""
+    if table.schema.names != contract.names:
+        missing = [name for name in contract.names if name not in table.schema.names]
+        extra = [name for name in table.schema.names if name not in contract.names]
+        raise ValueError(
+            f"{family} batch columns differ from the contract: missing {missing},"
+            f" unexpected {extra} (order must be {contract.names})"
+        )
+    for field in contract:
+        got = table.schema.field(field.name).type
+        if got != field.type:
+            raise ValueError(f"{family}.{field.name}: type {got}, contract says {field.type}")
+        if not field.nullable and table.column(field.name).null_count:
+            raise ValueError(f"{family}.{field.name}: null in a required field")
+
+
+@dataclass(frozen=True)
+class CallStats:
+    """Call totals of one tenant over the wallboard window."""
+
+    offered: int
+    answered: int
+    abandoned: int
+    answered_within_20s: int
+    billsec: int
+    handle_sec: int
+
+
+@dataclass(frozen=True)
+class QualityStats:
+    """RTCP quality of one tenant and carrier (None: call not in the hot store) over the window."""
+
+    carrier_id: str | None
+    reports: int
+    mean_jitter_ms: float | None
+    mean_loss_fraction: float
+    mean_rtt_ms: float | None
+
+
+class PostgresHotStore:
+    """The last ``retention_days`` of calls, RTCP reports and agent states in PostgreSQL.
+
+    With the timescaledb extension available: hypertables with 1-day chunks, a continuous
+    aggregate for the call rollup and refresh/compression/retention policies. Without it: daily
+    range partitions created ahead of each write, dropped by ``drop_expired``, and rollup tables
+    rebuilt by ``refresh_rollups``. Reads are identical on both.
+
+    Re-delivery is idempotent: rows are loaded into a temporary table, then inserted with
+    ``on conflict do nothing`` on (event_id, time column). Unlike the lake, a re-sent batch id
+    with *different* events adds them rather than replacing the earlier ones.
+    """
+
+    def __init__(self, dsn: str, retention_days: int = 7) -> None:
+        if retention_days < 1:
+            raise ValueError(f"retention_days must be >= 1, got {retention_days}")
+        self.dsn = dsn
+        self.retention_days = retention_days
+        self._conn: psycopg.Connection | None = None
+        self._flavour: Flavour | None = None
+        self._copy_supported = True
+        #: Earliest event time written since the last refresh (what refresh_rollups must redo).
+        self._dirty_since: datetime | None = None
+
+    # -- connection -------------------------------------------------------------------------
+
+    @property
+    def conn(self) -> psycopg.Connection:
+        if self._conn is None or self._conn.closed:
+            self._conn = psycopg.connect(self.dsn, autocommit=True)
+            self._conn.execute("set time zone 'UTC'")
+            version = str(self._conn.execute("select version()").fetchone()[0])  # type: ignore[index]
+            # PGlite (PostgreSQL in WASM) drops the connection on COPY FROM STDIN.
+            self._copy_supported = "emscripten" not in version.lower()
+        return self._conn
+
+    def close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> PostgresHotStore:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def flavour(self) -> Flavour:
+        if self._flavour is None:
+            available = self.conn.execute(
+                "select 1 from pg_available_extensions where name = 'timescaledb'"
+            ).fetchone()
+            self._flavour = "timescaledb" if available else "plain"
+        return self._flavour
+
+    def migrate(self) -> list[int]:
+        """Create or upgrade the schema; returns the migration versions applied now."""
+        if self.flavour == "timescaledb":
+            self.conn.execute("create extension if not exists timescaledb")
+        return apply_migrations(self.conn, self.flavour, self.retention_days)
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def write_batch(self, family: str, table: pa.Table, batch_id: str) -> list[Path]:
+        """BatchSink: keep call/rtcp/agent events, ignore other families. Writes no files, so
+        returns []; ``insert`` tells how many rows were new."""
+        if family in HOT_TABLES:
+            self.insert(family, table)
+        return []
+
+    def insert(self, family: str, table: pa.Table) -> int:
+        """Insert one family's events (contract schema); returns the rows that were new."""
+        hot = HOT_TABLES[family]
+        if table.num_rows == 0:
+            return 0
+        _check_contract(family, table, hot.schema)
+        times: list[datetime] = table.column(hot.time_column).to_pylist()
+        conn = self.conn
+        with conn.transaction():
+            if self.flavour == "plain":
+                self._create_partitions(hot, {moment.date() for moment in times})
+            conn.execute(f"create temp table hot_incoming (like {hot.name}) on commit drop")
+            self._load_incoming(hot, table)
+            inserted = conn.execute(
+                f"insert into {hot.name} select * from hot_incoming on conflict do nothing"
+            ).rowcount
+        earliest = min(times)
+        if self._dirty_since is None or earliest < self._dirty_since:
+            self._dirty_since = earliest
+        return inserted
+
+    def _load_incoming(self, hot: HotTable, table: pa.Table) -> None:
+        column_list = ", ".join(hot.columns)
+        with self.conn.cursor() as cursor:
+            if self._copy_supported:
+                # Arrow's C++ CSV writer formats whole columns at once, which beats converting
+                # every value to a Python object for binary COPY (measured ~2x). Nulls are
+                # written unquoted-empty (NULL in COPY CSV); empty strings come out quoted.
+                buffer = io.BytesIO()
+                pa_csv.write_csv(table, buffer, pa_csv.WriteOptions(include_header=False))
+                with cursor.copy(
+                    f"copy hot_incoming ({column_list}) from stdin (format csv)"
+                ) as copy:
+                    copy.write(buffer.getbuffer())
+            else:
+                columns = [table.column(name).to_pylist() for name in hot.columns]
+                placeholders = ", ".join(["%s"] * len(hot.columns))
+                cursor.executemany(
+                    f"insert into hot_incoming ({column_list}) values ({placeholders})",
+                    list(zip(*columns, strict=True)),
+                )
+
+    def _create_partitions(self, hot: HotTable, days: set[date]) -> None:
+        for day in sorted(days):
+            name = f"{hot.name}_p{day:%Y%m%d}"
+            if self.conn.execute("select to_regclass(%s)", (name,)).fetchone() != (None,):
+                continue
+            # Two writers may create the same day's partition at once; the lock (held to
+            # commit, only when a partition is missing) makes the second see the first's.
+            self.conn.execute("select pg_advisory_xact_lock(hashtext(%s))", (hot.name,))
+            self.conn.execute(
+                f"create table if not exists {name} partition of {hot.name}"
+                f" for values from ('{day.isoformat()}') to"
+                f" ('{(day + timedelta(days=1)).isoformat()}')"
+            )
+
+    # -- rollups and retention --------------------------------------------------------------
+
+    def refresh_rollups(self, since: datetime | None = None) -> None:
+        """Recompute the minute rollups from ``since`` (default: the earliest event time
+        written since the last refresh) to now. The stream worker calls it after each batch."""
+        since = since or self._dirty_since
+        if since is None:
+            return
+        minute = since.astimezone(UTC).replace(second=0, microsecond=0)
+        conn = self.conn
+        if self.flavour == "timescaledb":
+            # refresh_continuous_aggregate refuses to run inside a transaction block.
+            conn.execute(
+                "call refresh_continuous_aggregate('call_minute_rollup', %s::timestamptz, null)",
+                (minute,),
+            )
+        with conn.transaction():
+            # Serialise refreshes: two concurrent delete+insert would each keep the other's rows.
+            conn.execute("select pg_advisory_xact_lock(%s)", (_REFRESH_LOCK,))
+            if self.flavour == "plain":
+                conn.execute("delete from call_minute_rollup where minute >= %s", (minute,))
+                conn.execute(
+                    "insert into call_minute_rollup"
+                    + call_rollup_select("date_trunc('minute', start_at)")
+                    + " where start_at >= %s group by 1, 2, 3, 4",
+                    (minute,),
+                )
+            conn.execute("delete from quality_minute_rollup where minute >= %s", (minute,))
+            conn.execute(
+                "insert into quality_minute_rollup"
+                + QUALITY_ROLLUP_SELECT
+                + " where r.occurred_at >= %s group by 1, 2, 3",
+                (minute,),
+            )
+        self._dirty_since = None
+
+    def drop_expired(self, now: datetime | None = None) -> list[str]:
+        """Drop raw data older than the retention (whole days) and the rollup rows of those
+        days; returns the partitions or chunks dropped."""
+        now = now or datetime.now(UTC)
+        cutoff = datetime.combine(
+            (now - timedelta(days=self.retention_days)).date(), datetime.min.time(), UTC
+        )
+        dropped: list[str] = []
+        conn = self.conn
+        with conn.transaction():
+            for hot in HOT_TABLES.values():
+                if self.flavour == "timescaledb":
+                    rows = conn.execute(
+                        "select drop_chunks(%s, older_than => %s::timestamptz)",
+                        (hot.name, cutoff),
+                    ).fetchall()
+                    dropped.extend(str(row[0]) for row in rows)
+                    continue
+                children = conn.execute(
+                    "select c.relname from pg_inherits i"
+                    " join pg_class c on c.oid = i.inhrelid"
+                    " join pg_class p on p.oid = i.inhparent"
+                    " where p.relname = %s and p.relnamespace = current_schema()::regnamespace",
+                    (hot.name,),
+                ).fetchall()
+                for (child,) in children:
+                    match = _PARTITION_NAME.match(child)
+                    if match is None or match["table"] != hot.name:
+                        continue
+                    day = datetime.strptime(match["day"], "%Y%m%d").replace(tzinfo=UTC)
+                    if day + timedelta(days=1) <= cutoff:
+                        conn.execute(f"drop table {child}")
+                        dropped.append(child)
+            if self.flavour == "plain":
+                conn.execute("delete from call_minute_rollup where minute < %s", (cutoff,))
+            else:
+                # The continuous aggregate outlives its raw chunks unless dropped too.
+                conn.execute(
+                    "select drop_chunks('call_minute_rollup', older_than => %s::timestamptz)",
+                    (cutoff,),
+                )
+            conn.execute("delete from quality_minute_rollup where minute < %s", (cutoff,))
+        return sorted(dropped)
+
+    # -- wallboard reads --------------------------------------------------------------------
+
+    def live_call_stats(
+        self, tenant_id: str, minutes: int, now: datetime | None = None
+    ) -> CallStats:
+        """Call totals of ``tenant_id`` over the minute buckets in (now - minutes, now]."""
+        row = self.conn.execute(
+            "select coalesce(sum(offered), 0), coalesce(sum(answered), 0),"
+            " coalesce(sum(abandoned), 0), coalesce(sum(answered_within_20s), 0),"
+            " coalesce(sum(billsec_sum), 0), coalesce(sum(handle_sec_sum), 0)"
+            " from call_minute_rollup"
+            " where tenant_id = %s and minute > %s and minute <= %s",
+            (tenant_id, *self._window(minutes, now)),
+        ).fetchone()
+        assert row is not None
+        return CallStats(*(int(value) for value in row))
+
+    def live_quality(
+        self, tenant_id: str, minutes: int, now: datetime | None = None
+    ) -> list[QualityStats]:
+        """RTCP quality of ``tenant_id`` per carrier over the minute buckets in
+        (now - minutes, now], carriers in name order (unknown last)."""
+        rows = self.conn.execute(
+            "select carrier_id, sum(reports), sum(jitter_ms_sum) / sum(reports),"
+            " sum(loss_fraction_sum) / sum(reports),"
+            " sum(rtt_ms_sum) / nullif(sum(rtt_reports), 0)"
+            " from quality_minute_rollup"
+            " where tenant_id = %s and minute > %s and minute <= %s"
+            " group by carrier_id order by carrier_id nulls last",
+            (tenant_id, *self._window(minutes, now)),
+        ).fetchall()
+        return [
+            QualityStats(
+                carrier_id=carrier,
+                reports=int(reports),
+                mean_jitter_ms=None if jitter is None else float(jitter),
+                mean_loss_fraction=float(loss),
+                mean_rtt_ms=None if rtt is None else float(rtt),
+            )
+            for carrier, reports, jitter, loss, rtt in rows
+        ]
+
+    @staticmethod
+    def _window(minutes: int, now: datetime | None) -> tuple[datetime, datetime]:
+        if minutes < 1:
+            raise ValueError(f"minutes must be >= 1, got {minutes}")
+        end = now or datetime.now(UTC)
+        return end - timedelta(minutes=minutes), end
