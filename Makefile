@@ -12,10 +12,12 @@ PYTEST_ARGS ?=
 
 venv: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml warehouse/dbt_chdb/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# dbt adapter plugin that runs the clickhouse target on chDB (its own small distribution).
+	$(BIN)/python -m pip install --quiet -e warehouse/dbt_chdb
 	@touch $(STAMP)
 
 # The dbt manifest is prepared at build time, never at import time (Dagster reads it).
