@@ -21,7 +21,7 @@ from event_samples import VALID_EVENTS, agent_record, call_record
 
 from ingest.contracts import FAMILIES, models_to_table
 
-__all__ = ["VALID_EVENTS", "agent_states", "calls", "rtcp_reports", "table"]
+__all__ = ["VALID_EVENTS", "agent_states", "call_record", "calls", "rtcp_reports", "table"]
 
 UNKNOWN_CALL_ID = "00000000-0000-4000-8000-999999999999"
 

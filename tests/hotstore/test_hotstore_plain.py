@@ -154,3 +154,11 @@ def test_values_round_trip_exactly(plain_dsn: str, store: PostgresHotStore) -> N
         None,
         25,
     )
+    # Binary COPY sends Arrow's epoch microseconds as they are: none may be lost.
+    precise = events.table("call", [events.call_record(7, answer_at="2024-05-01T10:00:05.123456Z")])
+    assert store.insert("call", precise) == 1
+    with psycopg.connect(plain_dsn) as conn:
+        answer = conn.execute(
+            "select answer_at from calls where event_id = 'call-000007'"
+        ).fetchone()
+    assert answer == (datetime(2024, 5, 1, 10, 0, 5, 123456, tzinfo=UTC),)
