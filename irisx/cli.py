@@ -28,6 +28,7 @@ COMMAND_MODULES = (
     "materialize",
     "apikey",
     "serve",
+    "worker",
 )
 
 for _name in COMMAND_MODULES:

@@ -7,7 +7,7 @@ from fastapi import FastAPI
 from config import Settings, get_settings
 from serving.api.openapi import install_openapi
 from serving.api.problems import install_problem_handlers
-from serving.api.routes import health, kpis
+from serving.api.routes import events, health, kpis
 from serving.auth import ApiKeyStore
 from warehouse.marts import MartReader
 
@@ -32,6 +32,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.mart_reader = MartReader(settings.marts_dir)
     app.include_router(health.router)
     app.include_router(kpis.router)
+    app.include_router(events.router)
     install_problem_handlers(app)
     install_openapi(app)
     return app

@@ -25,6 +25,11 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
     assert found == {
         ("get", "/healthz"): "getHealth",
         ("get", "/v1/kpis/calls/daily"): "getDailyCallKpis",
+        ("post", "/v1/events/{family}"): "postEvents",
+        ("post", "/v1/webhooks/freeswitch"): "postFreeswitchCdrs",
+        ("post", "/v1/webhooks/sendgrid"): "postSendgridEvents",
+        ("post", "/v1/webhooks/smpp-dlr"): "postSmppDeliveryReceipts",
+        ("post", "/v1/webhooks/stripe"): "postStripeEvents",
     }
 
 

@@ -1,0 +1,173 @@
+"""JetStream publishing: one stream per family, one message per validated batch.
+
+Streams are ``<prefix>_<FAMILY>`` with subjects ``<root>.*.<family>``; a batch of tenant T goes to
+``<root>.T.<family>``. The message body is the batch's Arrow table as an IPC stream (zstd
+compressed, so it keeps the contract schema exactly) and its ``Nats-Msg-Id`` header is the batch id
+(a hash of the batch content): within the stream's duplicate window a retried publish of the same
+batch is stored once. Streams discard *new* messages when full, so a full stream is a publish
+error (the API answers 503 + Retry-After) rather than silently dropping old, unconsumed batches.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+import nats
+import nats.errors
+import nats.js.errors
+import pyarrow as pa
+from nats.aio.client import Client
+from nats.js import JetStreamContext
+from nats.js.api import DiscardPolicy, StorageType, StreamConfig
+
+from ingest.contracts import FAMILIES
+
+MSG_ID_HEADER = "Nats-Msg-Id"
+FAMILY_HEADER = "Irisx-Family"
+TENANT_HEADER = "Irisx-Tenant"
+BATCH_HEADER = "Irisx-Batch-Id"
+
+
+class TransportUnavailableError(Exception):
+    """NATS is unreachable, the stream is full or the publish was not acknowledged in time."""
+
+
+@dataclass(frozen=True, slots=True)
+class JetStreamConfig:
+    """Where and how batches travel. Tests use their own ``stream_prefix``/``subject_root`` so
+    that parallel runs never share a stream."""
+
+    url: str = "nats://127.0.0.1:4222"
+    stream_prefix: str = "IRISX"
+    subject_root: str = "irisx"
+    duplicate_window_s: float = 120.0
+    # JetStream reserves max_bytes of disk per file stream up front (7 streams x 8 GiB did not
+    # fit on this machine's store): size it per deployment.
+    max_bytes: int = 1024**3
+    max_msgs: int = 10_000_000
+    max_age_s: float = 7 * 24 * 3600.0
+    connect_timeout_s: float = 2.0
+    publish_timeout_s: float = 5.0
+
+
+@dataclass(frozen=True, slots=True)
+class PublishAck:
+    stream: str
+    seq: int
+    duplicate: bool
+
+
+@dataclass(frozen=True, slots=True)
+class BatchMessage:
+    family: str
+    tenant: str
+    batch_id: str
+    table: pa.Table
+
+
+def stream_name(config: JetStreamConfig, family: str) -> str:
+    return f"{config.stream_prefix}_{family.upper()}"
+
+
+def subject_for(config: JetStreamConfig, tenant: str, family: str) -> str:
+    return f"{config.subject_root}.{tenant}.{family}"
+
+
+def encode_batch(table: pa.Table) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression="zstd")
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def decode_batch(data: bytes) -> pa.Table:
+    """The table in a message body; raises ``pyarrow.ArrowInvalid`` on a corrupt body."""
+    with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
+        return reader.read_all()
+
+
+async def _ignore_error(error: Exception) -> None:
+    """Connection errors surface as :class:`TransportUnavailableError`; no log spam."""
+
+
+async def connect(config: JetStreamConfig) -> Client:
+    """A connection that fails fast (no reconnect loop) so that the API can answer 503."""
+    try:
+        # nats-py retries the first connect in a loop even without reconnects: bound it.
+        return await asyncio.wait_for(
+            nats.connect(
+                config.url,
+                connect_timeout=config.connect_timeout_s,
+                allow_reconnect=False,
+                max_reconnect_attempts=0,
+                error_cb=_ignore_error,
+            ),
+            timeout=config.connect_timeout_s * 2,
+        )
+    except (OSError, nats.errors.Error, TimeoutError) as exc:
+        raise TransportUnavailableError(f"cannot reach NATS at {config.url}: {exc}") from exc
+
+
+async def ensure_streams(
+    js: JetStreamContext, config: JetStreamConfig, families: tuple[str, ...] | None = None
+) -> None:
+    """Create the family streams that do not exist yet (existing ones are left as they are)."""
+    for family in families or tuple(sorted(FAMILIES)):
+        name = stream_name(config, family)
+        try:
+            await js.stream_info(name)
+            continue
+        except nats.js.errors.NotFoundError:
+            pass
+        await js.add_stream(
+            StreamConfig(
+                name=name,
+                subjects=[f"{config.subject_root}.*.{family}"],
+                duplicate_window=config.duplicate_window_s,
+                max_bytes=config.max_bytes,
+                max_msgs=config.max_msgs,
+                max_age=config.max_age_s,
+                discard=DiscardPolicy.NEW,
+                storage=StorageType.FILE,
+            )
+        )
+
+
+async def publish_batch(
+    config: JetStreamConfig, message: BatchMessage, *, client: Client | None = None
+) -> PublishAck:
+    """Publish one validated batch and wait for the stream's ack.
+
+    Raises :class:`TransportUnavailableError` when it was not stored (NATS down, stream full,
+    message over the server's payload limit, no ack in time): the caller must not report the
+    batch as accepted.
+    """
+    payload = encode_batch(message.table)
+    nc = client or await connect(config)
+    try:
+        if len(payload) > nc.max_payload:
+            raise TransportUnavailableError(
+                f"batch is {len(payload)} bytes encoded; NATS accepts at most {nc.max_payload}"
+            )
+        js = nc.jetstream(timeout=config.publish_timeout_s)
+        await ensure_streams(js, config, (message.family,))
+        ack = await js.publish(
+            subject_for(config, message.tenant, message.family),
+            payload,
+            timeout=config.publish_timeout_s,
+            stream=stream_name(config, message.family),
+            headers={
+                MSG_ID_HEADER: message.batch_id,
+                FAMILY_HEADER: message.family,
+                TENANT_HEADER: message.tenant,
+                BATCH_HEADER: message.batch_id,
+            },
+        )
+    except (nats.errors.Error, TimeoutError, OSError) as exc:
+        raise TransportUnavailableError(f"batch {message.batch_id} not stored: {exc}") from exc
+    finally:
+        if client is None:
+            await nc.close()
+    return PublishAck(ack.stream, ack.seq, bool(ack.duplicate))

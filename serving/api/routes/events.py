@@ -1,0 +1,351 @@
+"""HTTP ingest: ``POST /v1/events/{family}`` and the source-shaped webhooks.
+
+Bodies go through the same validation core as batch files (:mod:`ingest`). The tenant comes from
+the API key only. Embedded profile: accepted events are written to the Parquet lake and rejects
+to the dead-letter store before the answer. Server profile: the validated batch is published to
+JetStream and the answer waits for the stream's ack (503 + Retry-After when it is not stored).
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated, Any, Literal
+
+import orjson
+from fastapi import APIRouter, HTTPException, Query, Request
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from config import Profile, Settings
+from ingest import DeadLetterStore, RawRecord, read_bytes, read_objects
+from ingest.contracts import FAMILIES
+from ingest.transport import (
+    BatchMessage,
+    JetStreamConfig,
+    TransportUnavailableError,
+    publish_batch,
+)
+from ingest.webhooks import (
+    CollectingSink,
+    WebhookMappingError,
+    http_batch_id,
+    ingest_tenant_batch,
+    sendgrid_event_to_message,
+    smpp_dlr_to_message,
+    stripe_event_to_billing,
+)
+from serving.api.deps import CurrentTenant, SettingsDep
+from serving.api.problems import problem_responses
+from warehouse import ParquetLake
+
+MAX_BODY_BYTES = 10 * 1024 * 1024
+MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
+MAX_EVENTS = 10_000
+RETRY_AFTER_S = 5
+
+JSON_TYPES = {"application/json"}
+NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl"}
+
+router = APIRouter(prefix="/v1", tags=["ingest"])
+
+
+class EventRejection(BaseModel):
+    index: int = Field(description="0-based item index (JSON array) or 1-based line (NDJSON)")
+    unit: str = Field(description="'item' or 'line'")
+    reason: str = Field(description="Why the event was rejected; names the field")
+
+
+class IngestAnswer(BaseModel):
+    batch_id: str = Field(description="Derived from tenant, family and body: a retry is the same")
+    family: str
+    accepted: int
+    duplicates: int = Field(description="Events repeating an event_id earlier in the same body")
+    rejected: int
+    rejections: list[EventRejection]
+    transport: Literal["lake", "jetstream"]
+    duplicate_batch: bool = Field(
+        default=False, description="Server profile: the stream had already stored this batch"
+    )
+
+
+async def _read_limited(stream: AsyncIterator[bytes]) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in stream:
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise HTTPException(413, f"body: larger than {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _gunzip(data: bytes) -> bytes:
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    try:
+        out = inflater.decompress(data, MAX_DECOMPRESSED_BYTES + 1)
+    except zlib.error as exc:
+        raise HTTPException(400, f"body: not valid gzip: {exc}") from None
+    if len(out) > MAX_DECOMPRESSED_BYTES:
+        raise HTTPException(413, f"body: more than {MAX_DECOMPRESSED_BYTES} bytes decompressed")
+    if not inflater.eof:
+        raise HTTPException(400, "body: truncated gzip stream")
+    return out
+
+
+async def read_body(request: Request) -> bytes:
+    data = await _read_limited(request.stream())
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding == "gzip":
+        return _gunzip(data)
+    if encoding not in ("identity", ""):
+        raise HTTPException(415, f"Content-Encoding: {encoding!r} is not supported (use gzip)")
+    return data
+
+
+def _media_type(request: Request) -> str:
+    return request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+
+
+def parse_events(data: bytes, media_type: str, source: str) -> list[RawRecord]:
+    """The body's records: a JSON array (or one object), or NDJSON (one reject per bad line)."""
+    records: Iterator[RawRecord]
+    if media_type in NDJSON_TYPES:
+        records = read_bytes(data, "body.ndjson", source)
+    elif media_type in JSON_TYPES:
+        try:
+            document: Any = orjson.loads(data)
+        except orjson.JSONDecodeError as exc:
+            raise HTTPException(400, f"body: invalid JSON: {exc}") from None
+        if isinstance(document, dict):
+            document = [document]
+        if not isinstance(document, list):
+            raise HTTPException(
+                400, f"body: expected a JSON array of events, got {type(document).__name__}"
+            )
+        records = read_objects(document, source)
+    else:
+        raise HTTPException(
+            415, f"Content-Type: {media_type!r} is not supported (application/json or x-ndjson)"
+        )
+    listed: list[RawRecord] = []
+    for raw in records:
+        listed.append(raw)
+        if len(listed) > MAX_EVENTS:
+            raise HTTPException(413, f"body: more than {MAX_EVENTS} events in one request")
+    return listed
+
+
+def _jetstream_config(request: Request, settings: Settings) -> JetStreamConfig:
+    configured = getattr(request.app.state, "jetstream", None)
+    return (
+        configured
+        if isinstance(configured, JetStreamConfig)
+        else JetStreamConfig(url=settings.nats_url)
+    )
+
+
+async def ingest_body(
+    request: Request,
+    records: list[RawRecord],
+    body: bytes,
+    *,
+    family: str,
+    tenant: str,
+    settings: Settings,
+) -> IngestAnswer:
+    batch_id = http_batch_id(body, family, tenant)
+    source = f"http:{request.url.path}"
+    deadletters = DeadLetterStore(settings.deadletter_dir)
+    server = settings.profile == Profile.SERVER
+    sink = CollectingSink() if server else ParquetLake(settings.lake_dir)
+    outcome = await run_in_threadpool(
+        lambda: ingest_tenant_batch(
+            records,
+            family=family,
+            tenant=tenant,
+            batch_id=batch_id,
+            source=source,
+            sink=sink,
+            deadletters=deadletters,
+        )
+    )
+    duplicate_batch = False
+    if server and outcome.counts.accepted:
+        assert isinstance(sink, CollectingSink)
+        message = BatchMessage(family, tenant, batch_id, sink.tables[family])
+        try:
+            ack = await publish_batch(_jetstream_config(request, settings), message)
+        except TransportUnavailableError as exc:
+            raise HTTPException(
+                503,
+                f"events not accepted, retry later: {exc}",
+                headers={"Retry-After": str(RETRY_AFTER_S)},
+            ) from None
+        duplicate_batch = ack.duplicate
+    return IngestAnswer(
+        batch_id=batch_id,
+        family=family,
+        accepted=outcome.counts.accepted,
+        duplicates=outcome.counts.duplicates,
+        rejected=outcome.counts.rejected,
+        rejections=[
+            EventRejection(index=r.index, unit=r.unit, reason=r.reason) for r in outcome.rejections
+        ],
+        transport="jetstream" if server else "lake",
+        duplicate_batch=duplicate_batch,
+    )
+
+
+_ERRORS = problem_responses(400, 401, 404, 413, 415, 422, 503)
+# The body is read raw (size limits, gzip, NDJSON), so its shape is documented by hand.
+_JSON_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {"type": "array", "items": {"type": "object"}, "maxItems": MAX_EVENTS}
+            }
+        },
+    }
+}
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            **_JSON_BODY_DOC["requestBody"]["content"],
+            "application/x-ndjson": {"schema": {"type": "string"}},
+        },
+    }
+}
+
+
+@router.post(
+    "/events/{family}",
+    operation_id="postEvents",
+    response_model=IngestAnswer,
+    responses=_ERRORS,
+    openapi_extra=_BODY_DOC,
+)
+async def post_events(
+    family: str, request: Request, tenant: CurrentTenant, settings: SettingsDep
+) -> IngestAnswer:
+    """Ingest a JSON array or NDJSON body (optionally gzip) of one family's events."""
+    if family not in FAMILIES:
+        known = ", ".join(sorted(FAMILIES))
+        raise HTTPException(404, f"family: unknown event family {family!r} (known: {known})")
+    body = await read_body(request)
+    records = parse_events(body, _media_type(request), f"http:/v1/events/{family}")
+    return await ingest_body(
+        request, records, body, family=family, tenant=tenant, settings=settings
+    )
+
+
+@router.post(
+    "/webhooks/freeswitch",
+    operation_id="postFreeswitchCdrs",
+    response_model=IngestAnswer,
+    responses=_ERRORS,
+    openapi_extra=_JSON_BODY_DOC,
+)
+async def post_freeswitch_cdr(
+    request: Request, tenant: CurrentTenant, settings: SettingsDep
+) -> IngestAnswer:
+    """mod_json_cdr posts (one CDR object or an array of them), mapped to call events."""
+    body = await read_body(request)
+    records = parse_events(body, "application/json", "http:/v1/webhooks/freeswitch")
+    return await ingest_body(
+        request, records, body, family="call", tenant=tenant, settings=settings
+    )
+
+
+def _mapped(
+    records: list[RawRecord], mapper: Callable[[dict[str, Any]], dict[str, Any]]
+) -> list[RawRecord]:
+    """Source payloads → contract inputs; a payload the mapper refuses is a reject with why."""
+    mapped: list[RawRecord] = []
+    for raw in records:
+        if raw.record is None:
+            mapped.append(raw)
+            continue
+        try:
+            mapped.append(RawRecord(raw.position, mapper(raw.record)))
+        except WebhookMappingError as exc:
+            text = orjson.dumps(raw.record, default=str).decode()
+            mapped.append(RawRecord(raw.position, None, text, str(exc)))
+    return mapped
+
+
+@router.post(
+    "/webhooks/sendgrid",
+    operation_id="postSendgridEvents",
+    response_model=IngestAnswer,
+    responses=_ERRORS,
+    openapi_extra=_JSON_BODY_DOC,
+)
+async def post_sendgrid_events(
+    request: Request,
+    tenant: CurrentTenant,
+    settings: SettingsDep,
+    sender: Annotated[
+        str | None, Query(description="Sender address for events without an irisx_from arg")
+    ] = None,
+) -> IngestAnswer:
+    """SendGrid Event Webhook array → message events (channel email)."""
+    body = await read_body(request)
+    records = parse_events(body, "application/json", "http:/v1/webhooks/sendgrid")
+    mapped = _mapped(records, lambda event: sendgrid_event_to_message(event, default_from=sender))
+    return await ingest_body(
+        request, mapped, body, family="message", tenant=tenant, settings=settings
+    )
+
+
+@router.post(
+    "/webhooks/smpp-dlr",
+    operation_id="postSmppDeliveryReceipts",
+    response_model=IngestAnswer,
+    responses=_ERRORS,
+    openapi_extra=_JSON_BODY_DOC,
+)
+async def post_smpp_delivery_receipts(
+    request: Request, tenant: CurrentTenant, settings: SettingsDep
+) -> IngestAnswer:
+    """SMPP delivery receipts (object or array of ``{short_message, source_addr,
+    destination_addr, provider?}``) → message events (channel sms)."""
+    body = await read_body(request)
+    records = parse_events(body, "application/json", "http:/v1/webhooks/smpp-dlr")
+    return await ingest_body(
+        request,
+        _mapped(records, smpp_dlr_to_message),
+        body,
+        family="message",
+        tenant=tenant,
+        settings=settings,
+    )
+
+
+@router.post(
+    "/webhooks/stripe",
+    operation_id="postStripeEvents",
+    response_model=IngestAnswer,
+    responses=_ERRORS,
+    openapi_extra=_JSON_BODY_DOC,
+)
+async def post_stripe_events(
+    request: Request, tenant: CurrentTenant, settings: SettingsDep
+) -> IngestAnswer:
+    """Stripe webhook events (subscriptions, invoices, refunds) → billing events.
+
+    Stripe-Signature verification needs the endpoint secret; it is not checked yet: the API key
+    authenticates the caller.
+    """
+    body = await read_body(request)
+    records = parse_events(body, "application/json", "http:/v1/webhooks/stripe")
+    return await ingest_body(
+        request,
+        _mapped(records, stripe_event_to_billing),
+        body,
+        family="billing",
+        tenant=tenant,
+        settings=settings,
+    )
