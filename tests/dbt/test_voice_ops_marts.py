@@ -10,79 +10,23 @@ dbt runs with TZ=Asia/Tokyo to prove that call dates are UTC dates whatever the 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
 import duckdb
 import pyarrow.parquet as pq
 import pytest
+from cdr_builder import at, call_id, cdr
 from dbt_test_support import AGG_CALL_KPIS_DAILY_COLUMNS, dbt_build, new_data_dir, write_events
 
 from config import Settings
-from ingest.contracts import CallRecord, Codec, Direction, HangupCause, Leg, RtcpReport
+from ingest.contracts import Codec, Direction, Leg, RtcpReport
 from warehouse import ParquetLake
 
 D1 = date(2024, 5, 30)
 D2 = date(2024, 5, 31)
-CALL_NAMESPACE = uuid.UUID("6f1c1d2e-0000-4000-8000-000000000000")
-
-
-def call_id(name: str) -> uuid.UUID:
-    return uuid.uuid5(CALL_NAMESPACE, name)
-
-
-def at(day: date, hhmmss: str) -> datetime:
-    hour, minute, second = (int(part) for part in hhmmss.split(":"))
-    return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
-
-
-def cdr(
-    name: str,
-    tenant_id: str,
-    direction: Direction,
-    start_at: datetime,
-    *,
-    billsec: int = 0,
-    answered: bool = True,
-    wait: float | None = None,
-    agent: str | None = None,
-    hold: int = 0,
-    wrapup: int = 0,
-    price: str | None = None,
-    event_id: str | None = None,
-    emitted_after: timedelta = timedelta(seconds=1),
-) -> CallRecord:
-    """A CDR of call ``name``; a queued call (``wait`` given) waits that long in queue
-    ``q-support`` before it is answered or abandoned."""
-    ring = timedelta(seconds=wait if wait is not None else 4)
-    answer_at = start_at + ring if answered else None
-    end_at = (answer_at + timedelta(seconds=billsec)) if answer_at else start_at + ring
-    return CallRecord(
-        event_id=event_id or f"{tenant_id}-{name}",
-        tenant_id=tenant_id,
-        occurred_at=end_at + emitted_after,
-        call_id=call_id(name),
-        direction=direction,
-        from_number="+14155550100",
-        to_number="+14155550199",
-        start_at=start_at,
-        answer_at=answer_at,
-        end_at=end_at,
-        billsec=billsec,
-        hangup_cause=HangupCause.NORMAL_CLEARING if answered else HangupCause.ORIGINATOR_CANCEL,
-        queue_id="q-support" if wait is not None else None,
-        agent_id=agent,
-        queue_wait_sec=wait,
-        hold_sec=hold,
-        wrapup_sec=wrapup,
-        codec=Codec.PCMU,
-        price=Decimal(price) if price is not None else None,
-    )
-
-
 IN, OUT = Direction.INBOUND, Direction.OUTBOUND
 
 # acme, D1, inbound

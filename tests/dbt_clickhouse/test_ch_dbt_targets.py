@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -23,14 +22,13 @@ from typing import Any
 import clickhouse_connect
 import duckdb
 import pytest
+from cdr_builder import at, cdr
 
 from config import Settings
 from ingest.contracts import (
-    CallRecord,
     Codec,
     Direction,
     EventBase,
-    HangupCause,
     Leg,
     RtcpReport,
     models_to_table,
@@ -45,53 +43,6 @@ CH_SCHEMA = "irisx"
 D1 = dt.date(2024, 5, 30)
 D2 = dt.date(2024, 5, 31)
 IN, OUT = Direction.INBOUND, Direction.OUTBOUND
-
-
-def at(day: dt.date, hhmmss: str) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.fromisoformat(hhmmss), tzinfo=dt.UTC)
-
-
-def cdr(
-    name: str,
-    tenant_id: str,
-    direction: Direction,
-    start_at: dt.datetime,
-    *,
-    billsec: int = 0,
-    answered: bool = True,
-    wait: float | None = None,
-    agent: str | None = None,
-    hold: int = 0,
-    wrapup: int = 0,
-    price: str | None = None,
-    event_id: str | None = None,
-    emitted_after: dt.timedelta = dt.timedelta(seconds=1),
-) -> CallRecord:
-    """A CDR of call ``name``; ``wait`` given means it waited that long in queue ``q1``."""
-    ring = dt.timedelta(seconds=wait if wait is not None else 4)
-    answer_at = start_at + ring if answered else None
-    end_at = answer_at + dt.timedelta(seconds=billsec) if answer_at else start_at + ring
-    return CallRecord(
-        event_id=event_id or f"{tenant_id}-{name}",
-        tenant_id=tenant_id,
-        occurred_at=end_at + emitted_after,
-        call_id=uuid.uuid5(uuid.NAMESPACE_URL, f"irisx-test-call/{name}"),
-        direction=direction,
-        from_number="+14155550100",
-        to_number="+14155550199",
-        start_at=start_at,
-        answer_at=answer_at,
-        end_at=end_at,
-        billsec=billsec,
-        hangup_cause=HangupCause.NORMAL_CLEARING if answered else HangupCause.ORIGINATOR_CANCEL,
-        queue_id="q1" if wait is not None else None,
-        agent_id=agent,
-        queue_wait_sec=wait,
-        hold_sec=hold,
-        wrapup_sec=wrapup,
-        codec=Codec.PCMU,
-        price=Decimal(price) if price is not None else None,
-    )
 
 
 A1 = cdr("a1", "acme", IN, at(D1, "09:00:00"), billsec=100, wait=12.0, agent="ag1", hold=10,
