@@ -41,8 +41,23 @@ class Settings(BaseSettings):
         description="Hot store (server profile)",
     )
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="JetStream (server)")
-    clickhouse_dsn: str = Field(
-        default="chdb:///.irisx/chdb", description="ClickHouse warehouse (server profile)"
+    clickhouse_dsn: str | None = Field(
+        default=None,
+        description=(
+            "ClickHouse warehouse (server profile): http(s)://user:password@host:8123/ for a "
+            "server; unset = chDB (in-process ClickHouse) in <data_dir>/chdb"
+        ),
+    )
+    hot_retention_days: int = Field(
+        default=7, ge=1, description="Days of raw calls/RTCP/agent states the hot store keeps"
+    )
+    max_backlog_batches: int = Field(
+        default=2_000,
+        ge=0,
+        description=(
+            "Server profile: POST /v1/events answers 503 + Retry-After while a stream worker's"
+            " consumer has more batches pending than this (0 = no check)"
+        ),
     )
     api_host: str = Field(default="127.0.0.1", description="Address the API binds to")
     api_port: int = Field(default=8000, ge=1, le=65535, description="Port the API binds to")
@@ -88,6 +103,25 @@ class Settings(BaseSettings):
     def dbt_project_dir(self) -> Path:
         """The dbt project (also holds profiles.yml)."""
         return PROJECT_ROOT / "dbt"
+
+    @property
+    def chdb_dir(self) -> Path:
+        """chDB's folder when no ClickHouse server is configured (one process at a time)."""
+        return self.data_dir / "chdb"
+
+    @property
+    def warehouse_dsn(self) -> str:
+        """The clickhouse-connect DSN of the warehouse: the server, or chDB in ``chdb_dir``."""
+        return self.clickhouse_dsn or f"chdb://{self.chdb_dir}"
+
+    @property
+    def warehouse_is_chdb(self) -> bool:
+        return self.warehouse_dsn.startswith("chdb:")
+
+    @property
+    def landing_dir(self) -> Path:
+        """Which event days got new raw data (written by the worker, read by the sensor)."""
+        return self.data_dir / "landing"
 
     @property
     def dagster_home(self) -> Path:

@@ -33,7 +33,7 @@ from ingest.readers import (
     read_path,
     read_stream,
 )
-from ingest.sink import BatchSink
+from ingest.sink import BatchSink, MaintainedSink, StoreUnavailableError
 from ingest.validate import (
     RecordOptions,
     RecordRejectedError,
@@ -52,12 +52,14 @@ __all__ = [
     "FamilyCounts",
     "FreeSwitchMappingError",
     "IngestReport",
+    "MaintainedSink",
     "NumberFormatError",
     "Position",
     "PositionUnit",
     "RawRecord",
     "RecordOptions",
     "RecordRejectedError",
+    "StoreUnavailableError",
     "UnreadableInputError",
     "UnsupportedFormatError",
     "batch_id_for",

@@ -29,6 +29,7 @@ COMMAND_MODULES = (
     "apikey",
     "serve",
     "worker",
+    "webhook_secret",
 )
 
 for _name in COMMAND_MODULES:

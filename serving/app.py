@@ -2,16 +2,41 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
-from config import Settings, get_settings
+from config import Profile, Settings, get_settings
+from serving.api.deps import new_publisher
 from serving.api.openapi import install_openapi
 from serving.api.problems import install_problem_handlers
-from serving.api.routes import events, health, kpis
-from serving.auth import ApiKeyStore
+from serving.api.routes import events, health, kpis, wallboard
+from serving.auth import ApiKeyStore, WebhookSecretStore
+from warehouse.hotstore import PostgresHotStore
 from warehouse.marts import MartReader
 
 API_VERSION = "1.0.0"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Server profile: one NATS publisher for all requests (connects on first use, so the API
+    starts while NATS is down); the hot store's connection is closed on shutdown."""
+    settings: Settings = app.state.settings
+    if settings.profile == Profile.SERVER:
+        # Built here, not in create_app: tests set app.state.jetstream after create_app.
+        app.state.publisher = new_publisher(app)
+    try:
+        yield
+    finally:
+        publisher = getattr(app.state, "publisher", None)
+        if publisher is not None:
+            await publisher.close()
+            app.state.publisher = None
+        hot_store = getattr(app.state, "hot_store", None)
+        if isinstance(hot_store, PostgresHotStore):
+            hot_store.close()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -26,13 +51,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             "`Authorization: Bearer <key>` or `X-API-Key: <key>`. Every answer is scoped to "
             "the key's tenant. Errors are RFC 9457 problem details (application/problem+json)."
         ),
+        lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.key_store = ApiKeyStore(settings.auth_db_path)
+    app.state.webhook_secrets = WebhookSecretStore(settings.auth_db_path)
     app.state.mart_reader = MartReader(settings.marts_dir)
+    if settings.profile == Profile.SERVER:
+        # Connects on first read; one connection shared by the threadpool (psycopg serialises).
+        app.state.hot_store = PostgresHotStore(settings.postgres_dsn, settings.hot_retention_days)
     app.include_router(health.router)
     app.include_router(kpis.router)
     app.include_router(events.router)
+    app.include_router(wallboard.router)
     install_problem_handlers(app)
     install_openapi(app)
     return app

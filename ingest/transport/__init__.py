@@ -16,13 +16,23 @@ from ingest.transport.jetstream import (
     stream_name,
     subject_for,
 )
+from ingest.transport.publisher import (
+    BacklogTooLargeError,
+    ConsumerBacklog,
+    JetStreamPublisher,
+    PublisherStats,
+)
 from ingest.transport.worker import BatchWorker, WorkerStats
 
 __all__ = [
+    "BacklogTooLargeError",
     "BatchMessage",
     "BatchWorker",
+    "ConsumerBacklog",
     "JetStreamConfig",
+    "JetStreamPublisher",
     "PublishAck",
+    "PublisherStats",
     "TransportUnavailableError",
     "WorkerStats",
     "decode_batch",

@@ -136,13 +136,18 @@ async def ensure_streams(
 
 
 async def publish_batch(
-    config: JetStreamConfig, message: BatchMessage, *, client: Client | None = None
+    config: JetStreamConfig,
+    message: BatchMessage,
+    *,
+    client: Client | None = None,
+    ensure_stream: bool = True,
 ) -> PublishAck:
     """Publish one validated batch and wait for the stream's ack.
 
     Raises :class:`TransportUnavailableError` when it was not stored (NATS down, stream full,
     message over the server's payload limit, no ack in time): the caller must not report the
-    batch as accepted.
+    batch as accepted. ``ensure_stream=False`` skips the stream lookup for a caller that has
+    already ensured the family's stream on ``client`` (the API's shared publisher).
     """
     payload = encode_batch(message.table)
     nc = client or await connect(config)
@@ -152,7 +157,8 @@ async def publish_batch(
                 f"batch is {len(payload)} bytes encoded; NATS accepts at most {nc.max_payload}"
             )
         js = nc.jetstream(timeout=config.publish_timeout_s)
-        await ensure_streams(js, config, (message.family,))
+        if ensure_stream:
+            await ensure_streams(js, config, (message.family,))
         ack = await js.publish(
             subject_for(config, message.tenant, message.family),
             payload,

@@ -1,20 +1,31 @@
 """The pull consumer behind ``irisx worker``: batches from JetStream into the configured sinks.
 
-A message is acked only after every sink committed its batch. A sink failure naks it (redelivered
-later); on its ``max_deliver``-th delivery a batch that still fails, or one that cannot be decoded
-at all, goes whole to the dead-letter store with the reason and is terminated, so one poison
-message never blocks the stream and nothing is dropped without a trace. Sinks write by batch id
-(idempotent), so a redelivery after a partial write replaces rather than duplicates.
+A message is acked only after every sink committed it. The messages of one fetch (one family)
+are written as ONE table (stores want large inserts: LIMITS.md measured chDB and COPY at their
+best from 10k rows), under a batch id derived from the member batch ids; when that combined write
+fails, each message is retried alone so that one bad batch cannot hold back good ones.
+
+Failures, by kind:
+- the store is down (:class:`ingest.sink.StoreUnavailableError`): every fetched message is naked
+  and the consumer backs off before fetching again; such deliveries never lead to dead-lettering,
+  so an outage of any length loses nothing and the backlog drains when the store is back;
+- any other sink error: nak (redelivered later); on its ``max_deliver``-th delivery the batch
+  goes whole to the dead-letter store with the reason and is terminated;
+- a body that cannot be decoded: dead-lettered at once.
+Sinks write idempotently (lake: by batch id; stores: by ``event_id``), so a redelivery after a
+partial write or a crash between commit and ack never double-counts.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+import pyarrow as pa
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
@@ -23,10 +34,9 @@ from nats.js.api import AckPolicy, ConsumerConfig
 from ingest.contracts import FAMILIES
 from ingest.deadletter import DeadLetter, DeadLetterStore
 from ingest.readers import Position, PositionUnit
-from ingest.sink import BatchSink
+from ingest.sink import BatchSink, MaintainedSink, StoreUnavailableError
 from ingest.transport.jetstream import (
     BATCH_HEADER,
-    FAMILY_HEADER,
     JetStreamConfig,
     connect,
     decode_batch,
@@ -37,12 +47,28 @@ from ingest.transport.jetstream import (
 _BATCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 
 
+#: Seconds between fetches while a store is down: doubles from the first to the last.
+_OUTAGE_BACKOFF_S = (0.5, 30.0)
+
+
 @dataclass(slots=True)
 class WorkerStats:
     acked: int = 0
     redelivery_requested: int = 0
     dead_lettered: int = 0
+    #: Events in acked batches (as delivered: a redelivered batch counts again).
+    events_acked: int = 0
+    #: Sink writes (a combined write of several messages counts once).
+    writes: int = 0
+    #: Fetches naked whole because a store was down.
+    outages: int = 0
     errors: list[str] = field(default_factory=list)
+
+
+def combined_batch_id(batch_ids: Sequence[str]) -> str:
+    """The id of a write that combines several batches: the same members give the same id."""
+    digest = hashlib.blake2b("\n".join(sorted(batch_ids)).encode(), digest_size=12)
+    return f"m{len(batch_ids)}-{digest.hexdigest()}"
 
 
 class BatchWorker:
@@ -99,15 +125,35 @@ class BatchWorker:
         once: bool,
         fetch_timeout_s: float,
     ) -> None:
+        backoff = 0.0
         while True:
-            try:
-                messages = await subscription.fetch(self.fetch_batch, timeout=fetch_timeout_s)
-            except TimeoutError:  # nats-py raises its own subclass or asyncio's, by code path
-                if once:
-                    return
-                continue
-            for message in messages:
-                await self.handle(family, message)
+            if await self._maintain_sinks():
+                try:
+                    messages = await subscription.fetch(self.fetch_batch, timeout=fetch_timeout_s)
+                except TimeoutError:  # nats-py raises its own subclass or asyncio's, by path
+                    if once:
+                        return
+                    continue
+                if await self.handle_fetch(family, messages):
+                    backoff = 0.0
+                    continue
+            # A store is down: everything went back to the stream; wait before trying again.
+            backoff = min(max(backoff * 2, _OUTAGE_BACKOFF_S[0]), _OUTAGE_BACKOFF_S[1])
+            if once:
+                return
+            await asyncio.sleep(backoff)
+
+    async def _maintain_sinks(self) -> bool:
+        """Run the sinks' between-batches work; False when a store is down (fetch nothing)."""
+        for sink in self.sinks:
+            if isinstance(sink, MaintainedSink):
+                try:
+                    await asyncio.to_thread(sink.between_batches)
+                except StoreUnavailableError as exc:
+                    self.stats.outages += 1
+                    self.stats.errors.append(f"sink {type(sink).__name__}: {exc}")
+                    return False
+        return True
 
     async def _subscribe(self, nc: Client) -> list[tuple[str, JetStreamContext.PullSubscription]]:
         js = nc.jetstream()
@@ -118,42 +164,91 @@ class BatchWorker:
                 f"{self.config.subject_root}.*.{family}",
                 durable=self.durable,
                 stream=stream_name(self.config, family),
-                config=ConsumerConfig(
-                    ack_policy=AckPolicy.EXPLICIT,
-                    max_deliver=self.max_deliver,
-                    ack_wait=self.ack_wait_s,
-                ),
+                # No server-side max_deliver: the worker dead-letters data errors itself and
+                # must be able to retry through a store outage of any length.
+                config=ConsumerConfig(ack_policy=AckPolicy.EXPLICIT, ack_wait=self.ack_wait_s),
             )
             subscriptions.append((family, subscription))
         return subscriptions
 
+    async def handle_fetch(self, family: str, messages: Sequence[Msg]) -> bool:
+        """Write and ack the messages of one fetch; False when a store was down (all naked)."""
+        decoded: list[tuple[Msg, str, pa.Table]] = []
+        for message in messages:
+            batch_id = self._batch_id(message)
+            try:
+                decoded.append((message, batch_id, decode_batch(message.data)))
+            except Exception as exc:  # any decode failure makes the message poison
+                await self._dead_letter(message, family, batch_id, f"undecodable batch: {exc}")
+        if len(decoded) > 1:
+            tables = [table for _, _, table in decoded]
+            try:
+                combined = pa.concat_tables(tables)
+            except pa.ArrowInvalid:  # e.g. a producer on another schema version: one by one
+                combined = None
+            if combined is not None:
+                error = await self._write(
+                    family, combined, combined_batch_id([batch_id for _, batch_id, _ in decoded])
+                )
+                if error is None:
+                    for message, _, table in decoded:
+                        await self._ack(message, table)
+                    return True
+                if isinstance(error, StoreUnavailableError):
+                    return await self._outage(decoded, error)
+        for position, (message, batch_id, table) in enumerate(decoded):
+            error = await self._write(family, table, batch_id)
+            if error is None:
+                await self._ack(message, table)
+            elif isinstance(error, StoreUnavailableError):
+                return await self._outage(decoded[position:], error)
+            else:
+                await self._failed(message, family, batch_id, error)
+        return True
+
     async def handle(self, family: str, message: Msg) -> None:
-        headers = message.headers or {}
-        batch_id = headers.get(BATCH_HEADER, "")
-        if not _BATCH_ID_RE.match(batch_id):
-            # Not one of ours (or a foreign producer): name the batch by its stream position.
-            batch_id = f"seq{message.metadata.sequence.stream}"
-        family = headers.get(FAMILY_HEADER, family)
-        try:
-            table = decode_batch(message.data)
-        except Exception as exc:  # any decode failure makes the message poison
-            await self._dead_letter(message, family, batch_id, f"undecodable batch: {exc}")
-            return
-        try:
-            for sink in self.sinks:
+        """Write and ack one message (a fetch of one)."""
+        await self.handle_fetch(family, [message])
+
+    @staticmethod
+    def _batch_id(message: Msg) -> str:
+        batch_id = (message.headers or {}).get(BATCH_HEADER, "")
+        if _BATCH_ID_RE.match(batch_id):
+            return batch_id
+        # Not one of ours (or a foreign producer): name the batch by its stream position.
+        return f"seq{message.metadata.sequence.stream}"
+
+    async def _write(self, family: str, table: pa.Table, batch_id: str) -> Exception | None:
+        for sink in self.sinks:
+            try:
                 # Sinks are blocking (files, database clients): keep the event loop free.
                 await asyncio.to_thread(sink.write_batch, family, table, batch_id)
-        except Exception as exc:
-            reason = f"sink {type(sink).__name__} failed: {type(exc).__name__}: {exc}"
-            self.stats.errors.append(reason)
-            if message.metadata.num_delivered >= self.max_deliver:
-                await self._dead_letter(message, family, batch_id, reason)
-            else:
-                self.stats.redelivery_requested += 1
-                await message.nak(delay=self.nak_delay_s)
-            return
+            except Exception as exc:
+                reason = f"sink {type(sink).__name__} failed: {type(exc).__name__}: {exc}"
+                self.stats.errors.append(reason)
+                return exc
+        self.stats.writes += 1
+        return None
+
+    async def _ack(self, message: Msg, table: pa.Table) -> None:
         await message.ack_sync()
         self.stats.acked += 1
+        self.stats.events_acked += table.num_rows
+
+    async def _outage(self, decoded: Sequence[tuple[Msg, str, pa.Table]], error: Exception) -> bool:
+        """Give the not-yet-acked messages back to the stream; the caller backs off."""
+        self.stats.outages += 1
+        for message, _, _ in decoded:
+            await message.nak(delay=_OUTAGE_BACKOFF_S[0])
+        return False
+
+    async def _failed(self, message: Msg, family: str, batch_id: str, error: Exception) -> None:
+        reason = self.stats.errors[-1]
+        if message.metadata.num_delivered >= self.max_deliver:
+            await self._dead_letter(message, family, batch_id, reason)
+        else:
+            self.stats.redelivery_requested += 1
+            await message.nak(delay=self.nak_delay_s)
 
     async def _dead_letter(self, message: Msg, family: str, batch_id: str, reason: str) -> None:
         deliveries = message.metadata.num_delivered

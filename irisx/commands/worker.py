@@ -1,20 +1,76 @@
-"""``irisx worker``: consume validated batches from JetStream into the sinks (server profile)."""
+"""``irisx worker``: consume validated batches from JetStream into the stores (server profile)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
 
 import typer
+
+if TYPE_CHECKING:
+    from config import Settings
+    from ingest import BatchSink
+
+
+class Store(StrEnum):
+    """Where a consumer writes. Each store has its own durable consumer (``<durable>-<store>``),
+    so a slow or failed store never holds back another and each drains its own backlog."""
+
+    CLICKHOUSE = "clickhouse"
+    POSTGRES = "postgres"
+    LAKE = "lake"
+
+
+def default_stores(settings: Settings) -> list[Store]:
+    from config import Profile
+
+    if settings.profile == Profile.SERVER:
+        return [Store.CLICKHOUSE, Store.POSTGRES]
+    return [Store.LAKE]
+
+
+def build_sink(store: Store, settings: Settings) -> BatchSink:
+    """The sink of one store, configured from the settings (the one configuration path)."""
+    from warehouse import ParquetLake
+    from warehouse.hotstore import PostgresHotStore
+    from warehouse.landing import LandingLog
+    from warehouse.sinks import ClickHouseWarehouseSink, HotStoreSink
+
+    if store == Store.CLICKHOUSE:
+        return ClickHouseWarehouseSink(
+            settings.warehouse_dsn,
+            landing=LandingLog(settings.landing_dir),
+            chdb_folder=settings.chdb_dir if settings.warehouse_is_chdb else None,
+        )
+    if store == Store.POSTGRES:
+        return HotStoreSink(PostgresHotStore(settings.postgres_dsn, settings.hot_retention_days))
+    return ParquetLake(settings.lake_dir)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("worker")
     def worker(
+        stores: Annotated[
+            list[Store] | None,
+            typer.Option(
+                "--store",
+                help="Store to feed (repeat for several). Default: clickhouse and postgres in "
+                "the server profile, lake in the embedded one",
+            ),
+        ] = None,
         durable: Annotated[
-            str, typer.Option("--durable", help="Durable consumer name (share it to scale out)")
-        ] = "irisx-worker",
+            str,
+            typer.Option(
+                "--durable",
+                help="Durable consumer name prefix; consumers are <prefix>-<store> (run more "
+                "workers with the same names to scale out)",
+            ),
+        ] = "irisx",
         fetch_batch: Annotated[
-            int, typer.Option("--fetch-batch", min=1, help="Messages fetched per pull")
+            int,
+            typer.Option(
+                "--fetch-batch", min=1, help="Messages fetched per pull (written as one insert)"
+            ),
         ] = 16,
         max_deliver: Annotated[
             int,
@@ -39,35 +95,61 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("--once", help="Stop when the streams have nothing to deliver")
         ] = False,
     ) -> None:
-        """Write JetStream batches to the sinks; ack each only after every sink committed it."""
+        """Write JetStream batches to the stores; ack each only after its store committed it."""
         import asyncio
+        import signal
 
         from config import get_settings
         from ingest import DeadLetterStore
         from ingest.transport import BatchWorker, JetStreamConfig
-        from warehouse import ParquetLake
 
         settings = get_settings()
         settings.ensure_dirs()
-        # The Parquet lake is the sink until the ClickHouse/PostgreSQL sinks are wired here.
-        consumer = BatchWorker(
-            JetStreamConfig(
-                url=settings.nats_url,
-                stream_prefix=stream_prefix,
-                subject_root=subject_root,
-                max_bytes=max_bytes,
-            ),
-            [ParquetLake(settings.lake_dir)],
-            DeadLetterStore(settings.deadletter_dir),
-            durable=durable,
-            fetch_batch=fetch_batch,
-            max_deliver=max_deliver,
+        config = JetStreamConfig(
+            url=settings.nats_url,
+            stream_prefix=stream_prefix,
+            subject_root=subject_root,
+            max_bytes=max_bytes,
         )
+        chosen = list(dict.fromkeys(stores or default_stores(settings)))
+        sinks = {store: build_sink(store, settings) for store in chosen}
+        consumers = {
+            store: BatchWorker(
+                config,
+                [sink],
+                DeadLetterStore(settings.deadletter_dir),
+                durable=f"{durable}-{store.value}",
+                fetch_batch=fetch_batch,
+                max_deliver=max_deliver,
+            )
+            for store, sink in sinks.items()
+        }
+
+        async def consume_all() -> None:
+            # SIGTERM (service managers, `docker stop`) stops like Ctrl-C: unacked batches
+            # simply stay in the stream.
+            task = asyncio.gather(
+                *(
+                    consumer.run(once=once, fetch_timeout_s=fetch_timeout)
+                    for consumer in consumers.values()
+                )
+            )
+            asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+            await task
+
         try:
-            stats = asyncio.run(consumer.run(once=once, fetch_timeout_s=fetch_timeout))
-        except KeyboardInterrupt:
+            asyncio.run(consume_all())
+        except (KeyboardInterrupt, asyncio.CancelledError):
+            pass
+        finally:
+            for sink in sinks.values():
+                close = getattr(sink, "close", None)
+                if close is not None:
+                    close()
+        for store, consumer in consumers.items():
             stats = consumer.stats
-        typer.echo(
-            f"acked {stats.acked} batches, {stats.redelivery_requested} redeliveries, "
-            f"{stats.dead_lettered} dead-lettered"
-        )
+            typer.echo(
+                f"{store.value}: acked {stats.acked} batches ({stats.events_acked} events in "
+                f"{stats.writes} writes), {stats.redelivery_requested} redeliveries, "
+                f"{stats.dead_lettered} dead-lettered, {stats.outages} store outages"
+            )

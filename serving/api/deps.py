@@ -1,17 +1,22 @@
-"""Request dependencies: settings, key store, mart reader, and the caller's tenant.
+"""Request dependencies: settings, key store, mart reader, hot store, event publisher, and the
+caller's tenant.
 
 The tenant comes only from the API key. No endpoint accepts a tenant from the request.
 """
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from config import Settings
-from serving.auth import ApiKey, ApiKeyStore
+from config import Profile, Settings
+from ingest.transport import BatchMessage, JetStreamConfig, JetStreamPublisher, PublishAck
+from serving.api.problems import SERVER_PROFILE_REQUIRED_TYPE, ProblemError
+from serving.auth import ApiKey, ApiKeyStore, WebhookSecretStore
+from warehouse.hotstore import PostgresHotStore
 from warehouse.marts import MartReader
 
 # auto_error=False: a missing header is our 401 problem, not the scheme's own error.
@@ -41,9 +46,61 @@ def get_key_store(request: Request) -> ApiKeyStore:
     return store
 
 
+def get_webhook_secrets(request: Request) -> WebhookSecretStore:
+    store: WebhookSecretStore = request.app.state.webhook_secrets
+    return store
+
+
 def get_mart_reader(request: Request) -> MartReader:
     reader: MartReader = request.app.state.mart_reader
     return reader
+
+
+def jetstream_config(app: FastAPI) -> JetStreamConfig:
+    """``app.state.jetstream`` when set (tests: own stream names), else the settings' NATS URL."""
+    configured = getattr(app.state, "jetstream", None)
+    if isinstance(configured, JetStreamConfig):
+        return configured
+    settings: Settings = app.state.settings
+    return JetStreamConfig(url=settings.nats_url)
+
+
+def new_publisher(app: FastAPI) -> JetStreamPublisher:
+    settings: Settings = app.state.settings
+    return JetStreamPublisher(
+        jetstream_config(app), max_backlog_batches=settings.max_backlog_batches
+    )
+
+
+async def publish_batch_shared(request: Request, message: BatchMessage) -> PublishAck:
+    """Publish over the app's shared connection (opened by the lifespan)."""
+    shared = getattr(request.app.state, "publisher", None)
+    if isinstance(shared, JetStreamPublisher):
+        return await shared.publish(message)
+    # The app runs without its lifespan (e.g. a TestClient outside ``with``): requests may each
+    # run on their own event loop, so a connection cannot outlive the request.
+    async with new_publisher(request.app) as publisher:
+        return await publisher.publish(message)
+
+
+def get_hot_store(request: Request) -> PostgresHotStore:
+    """The app's hot store (server profile); a 409 problem in the embedded profile."""
+    settings: Settings = request.app.state.settings
+    store = getattr(request.app.state, "hot_store", None)
+    if settings.profile != Profile.SERVER or not isinstance(store, PostgresHotStore):
+        raise ProblemError(
+            409,
+            "live wallboards need the server profile (PostgreSQL hot store): set "
+            "IRISX_PROFILE=server and IRISX_POSTGRES_DSN, and run `irisx worker`",
+            type_=SERVER_PROFILE_REQUIRED_TYPE,
+            title="Server profile required",
+        )
+    return store
+
+
+def get_now() -> datetime:
+    """The time a request reads "live" data at (a dependency, so tests can pin it)."""
+    return datetime.now(UTC)
 
 
 def get_api_key(
@@ -75,5 +132,8 @@ def get_current_tenant(key: Annotated[ApiKey, Depends(get_api_key)]) -> str:
 
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 KeyStoreDep = Annotated[ApiKeyStore, Depends(get_key_store)]
+WebhookSecretsDep = Annotated[WebhookSecretStore, Depends(get_webhook_secrets)]
 MartReaderDep = Annotated[MartReader, Depends(get_mart_reader)]
 CurrentTenant = Annotated[str, Depends(get_current_tenant)]
+HotStoreDep = Annotated[PostgresHotStore, Depends(get_hot_store)]
+NowDep = Annotated[datetime, Depends(get_now)]

@@ -19,11 +19,19 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ingest.transport import BacklogTooLargeError, TransportUnavailableError
 from warehouse.marts import MartNotPublished
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_PROBLEM_TYPE = "urn:irisx:problem:validation-error"
 MART_NOT_PUBLISHED_TYPE = "urn:irisx:problem:mart-not-published"
+INGEST_UNAVAILABLE_TYPE = "urn:irisx:problem:ingest-unavailable"
+INGEST_BACKPRESSURE_TYPE = "urn:irisx:problem:ingest-backpressure"
+SERVER_PROFILE_REQUIRED_TYPE = "urn:irisx:problem:server-profile-required"
+HOT_STORE_UNAVAILABLE_TYPE = "urn:irisx:problem:hot-store-unavailable"
+WEBHOOK_SIGNATURE_TYPE = "urn:irisx:problem:webhook-signature"
+#: Seconds a client is told to wait before retrying a 503 of the server profile.
+RETRY_AFTER_S = 5
 
 
 class Problem(BaseModel):
@@ -50,6 +58,26 @@ class ValidationProblem(Problem):
 
     type: str = VALIDATION_PROBLEM_TYPE
     errors: list[ValidationIssue] = Field(description="One entry per invalid input")
+
+
+class ProblemError(Exception):
+    """Raised by routes for a problem with its own ``type`` (HTTPException's are about:blank)."""
+
+    def __init__(
+        self,
+        status: int,
+        detail: str,
+        *,
+        type_: str,
+        title: str,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.detail = detail
+        self.type_ = type_
+        self.title = title
+        self.headers = headers
 
 
 class ProblemResponse(JSONResponse):
@@ -124,6 +152,27 @@ async def _mart_not_published(request: Request, exc: Exception) -> ProblemRespon
     )
 
 
+async def _problem(request: Request, exc: Exception) -> ProblemResponse:
+    assert isinstance(exc, ProblemError)
+    return problem_response(
+        request, exc.status, exc.detail, type_=exc.type_, title=exc.title, headers=exc.headers
+    )
+
+
+async def _transport_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    # Nothing was published: the client retries the same body (same batch id, deduplicated).
+    assert isinstance(exc, TransportUnavailableError)
+    backpressure = isinstance(exc, BacklogTooLargeError)
+    return problem_response(
+        request,
+        503,
+        f"events not accepted, retry later: {exc}",
+        type_=INGEST_BACKPRESSURE_TYPE if backpressure else INGEST_UNAVAILABLE_TYPE,
+        title="Ingest backpressure" if backpressure else "Event stream unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _unexpected(request: Request, exc: Exception) -> ProblemResponse:
     # The cause never reaches the client (it may name files or queries). Starlette re-raises
     # the exception after this response is sent, so the server logs it with its traceback.
@@ -135,11 +184,16 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(MartNotPublished, _mart_not_published)
+    app.add_exception_handler(ProblemError, _problem)
+    app.add_exception_handler(TransportUnavailableError, _transport_unavailable)
     app.add_exception_handler(Exception, _unexpected)
 
 
-def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI ``responses`` entries for these error statuses (see ``openapi.py``)."""
+def problem_responses(
+    *statuses: int, descriptions: Mapping[int, str] | None = None
+) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for these error statuses (see ``openapi.py``);
+    ``descriptions`` replaces the default text of some statuses."""
     described = {
         401: "Missing, malformed, unknown or revoked API key",
         403: "The key may not access this resource",
@@ -147,6 +201,7 @@ def problem_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
         422: "Invalid parameters; `errors` lists each one",
         500: "Unexpected server error",
         503: "The mart has not been published yet; run the pipeline",
+        **(descriptions or {}),
     }
     return {
         status: {

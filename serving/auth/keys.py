@@ -15,13 +15,9 @@ from __future__ import annotations
 import builtins
 import hashlib
 import hmac
-import os
 import re
 import secrets
 import sqlite3
-import threading
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -29,6 +25,7 @@ from pathlib import Path
 from pydantic import TypeAdapter, ValidationError
 
 from ingest.contracts.common import TenantId
+from serving.auth.database import AuthDatabase
 
 KEY_PREFIX = "irx"
 _KEY_ID_HEX_CHARS = 16
@@ -104,8 +101,7 @@ class ApiKeyStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._ready = False
-        self._lock = threading.Lock()
+        self._database = AuthDatabase(path, _SCHEMA)
 
     def create(self, tenant_id: str, name: str | None = None) -> tuple[str, str]:
         """A new key for ``tenant_id``: ``(key_id, plaintext_key)``; the plaintext is not kept."""
@@ -116,7 +112,7 @@ class ApiKeyStore:
             raise ValueError(f"name: at most {_NAME_MAX_CHARS} characters, got {len(name)}")
         key_id = secrets.token_hex(_KEY_ID_HEX_CHARS // 2)
         plaintext = f"{KEY_PREFIX}_{key_id}_{secrets.token_urlsafe(_SECRET_BYTES)}"
-        with self._connection() as connection:
+        with self._database.connection() as connection:
             connection.execute(
                 "insert into api_keys (key_id, tenant_id, name, key_sha256, created_at) "
                 "values (?, ?, ?, ?, ?)",
@@ -129,7 +125,7 @@ class ApiKeyStore:
         match = _KEY_PATTERN.match(plaintext.strip()) if isinstance(plaintext, str) else None
         if match is None:
             return None
-        with self._connection() as connection:
+        with self._database.connection() as connection:
             row = connection.execute(
                 "select key_id, tenant_id, name, created_at, revoked_at, key_sha256 "
                 "from api_keys where key_id = ?",
@@ -149,7 +145,7 @@ class ApiKeyStore:
         """
         if not _KEY_ID_PATTERN.match(key_id):
             raise UnknownApiKeyError(key_id)
-        with self._connection() as connection:
+        with self._database.connection() as connection:
             updated = connection.execute(
                 "update api_keys set revoked_at = ? where key_id = ? and revoked_at is null",
                 (_now().isoformat(), key_id),
@@ -165,7 +161,7 @@ class ApiKeyStore:
 
     def get(self, key_id: str) -> ApiKey | None:
         """The key with ``key_id`` (active or revoked), or None."""
-        with self._connection() as connection:
+        with self._database.connection() as connection:
             row = connection.execute(
                 "select key_id, tenant_id, name, created_at, revoked_at "
                 "from api_keys where key_id = ?",
@@ -181,7 +177,7 @@ class ApiKeyStore:
         if tenant_id is not None:
             query += " where tenant_id = ?"
             params = (validate_tenant_id(tenant_id),)
-        with self._connection() as connection:
+        with self._database.connection() as connection:
             rows = connection.execute(query + " order by created_at, key_id", params).fetchall()
         return [self._from_row(row) for row in rows]
 
@@ -196,27 +192,3 @@ class ApiKeyStore:
             created_at=created_at,
             revoked_at=_parse_time(row["revoked_at"]),
         )
-
-    @contextmanager
-    def _connection(self) -> Iterator[sqlite3.Connection]:
-        self._ensure_schema()
-        with closing(sqlite3.connect(self.path, timeout=10.0)) as connection:
-            connection.row_factory = sqlite3.Row
-            with connection:  # one transaction: commit on success, roll back on error
-                yield connection
-
-    def _ensure_schema(self) -> None:
-        if self._ready:
-            return
-        with self._lock:
-            if self._ready:
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            # Owner-only file: it holds digests, not secrets, but nobody else needs to read it.
-            os.close(os.open(self.path, os.O_CREAT | os.O_RDWR, 0o600))
-            with closing(sqlite3.connect(self.path, timeout=10.0)) as connection:
-                # WAL: the API's reads never wait for the CLI creating or revoking a key.
-                connection.execute("pragma journal_mode=wal")
-                connection.executescript(_SCHEMA)
-                connection.commit()
-            self._ready = True

@@ -11,31 +11,12 @@ import subprocess
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import psycopg
 import pytest
 
-ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 SERVER_DIR = Path(__file__).resolve().parents[2] / "scripts" / "timescaledb"
-
-
-@pytest.fixture
-def plain_dsn() -> Iterator[str]:
-    """A fresh database per test (safe under pytest -n), dropped afterwards."""
-    name = f"hotstore_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as error:
-        pytest.skip(f"PostgreSQL at 127.0.0.1:5432 not reachable: {error}")
-    with admin:
-        admin.execute(f"create database {name}")
-        try:
-            yield f"host=127.0.0.1 port=5432 user=postgres dbname={name}"
-        finally:
-            admin.execute(f"drop database if exists {name} with (force)")
 
 
 def _installed_server_dir() -> Path:

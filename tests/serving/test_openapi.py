@@ -30,6 +30,8 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
         ("post", "/v1/webhooks/sendgrid"): "postSendgridEvents",
         ("post", "/v1/webhooks/smpp-dlr"): "postSmppDeliveryReceipts",
         ("post", "/v1/webhooks/stripe"): "postStripeEvents",
+        ("get", "/v1/live/calls"): "getLiveCalls",
+        ("get", "/v1/live/quality"): "getLiveQuality",
     }
 
 

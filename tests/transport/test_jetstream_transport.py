@@ -5,9 +5,6 @@ Every test uses its own stream prefix and subject root and deletes its streams a
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import duckdb
@@ -19,20 +16,18 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config import Profile, Settings
-from ingest import DeadLetterStore, read_objects
-from ingest.contracts import FAMILIES
+from ingest import DeadLetterStore
 from ingest.transport import (
     BatchMessage,
     BatchWorker,
     JetStreamConfig,
     TransportUnavailableError,
     publish_batch,
-    stream_name,
 )
-from ingest.webhooks import CollectingSink, ingest_tenant_batch
 from serving.app import create_app
 from serving.auth import ApiKeyStore
 from tests.event_samples import call_record
+from tests.stream_support import stream_messages, validated_batch
 from warehouse import ParquetLake
 
 # A worker run with ``once`` stops at its first empty fetch; a short timeout made a loaded
@@ -40,48 +35,12 @@ from warehouse import ParquetLake
 FETCH_TIMEOUT_S = 1.0
 
 
-async def _delete_streams(config: JetStreamConfig) -> None:
-    nc = await nats.connect(config.url)
-    js = nc.jetstream()
-    for family in FAMILIES:
-        with contextlib.suppress(nats.js.errors.NotFoundError):
-            await js.delete_stream(stream_name(config, family))
-    await nc.close()
-
-
-@pytest.fixture
-def js_config() -> Iterator[JetStreamConfig]:
-    tag = uuid.uuid4().hex[:12]
-    # Small streams: the NATS server is shared with parallel test workers and other users.
-    config = JetStreamConfig(
-        stream_prefix=f"T{tag}", subject_root=f"t{tag}", max_bytes=64 * 1024**2
-    )
-    yield config
-    asyncio.run(_delete_streams(config))
-
-
 def _stream_msgs(config: JetStreamConfig, family: str) -> int:
-    async def count() -> int:
-        nc = await nats.connect(config.url)
-        info = await nc.jetstream().stream_info(stream_name(config, family))
-        await nc.close()
-        return int(info.state.messages)
-
-    return asyncio.run(count())
+    return stream_messages(config, family)
 
 
 def _batch(settings: Settings, events: list[dict[str, object]], batch_id: str) -> BatchMessage:
-    sink = CollectingSink()
-    ingest_tenant_batch(
-        read_objects(events, "test"),
-        family="call",
-        tenant="acme",
-        batch_id=batch_id,
-        source="test",
-        sink=sink,
-        deadletters=DeadLetterStore(settings.deadletter_dir),
-    )
-    return BatchMessage("call", "acme", batch_id, sink.tables["call"])
+    return validated_batch(events, batch_id, settings.deadletter_dir)
 
 
 class FlakySink:

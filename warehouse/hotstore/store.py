@@ -113,11 +113,12 @@ class PostgresHotStore:
     with *different* events adds them rather than replacing the earlier ones.
     """
 
-    def __init__(self, dsn: str, retention_days: int = 7) -> None:
+    def __init__(self, dsn: str, retention_days: int = 7, *, connect_timeout_s: int = 5) -> None:
         if retention_days < 1:
             raise ValueError(f"retention_days must be >= 1, got {retention_days}")
         self.dsn = dsn
         self.retention_days = retention_days
+        self.connect_timeout_s = connect_timeout_s
         self._conn: psycopg.Connection | None = None
         self._flavour: Flavour | None = None
         self._copy_supported = True
@@ -129,7 +130,11 @@ class PostgresHotStore:
     @property
     def conn(self) -> psycopg.Connection:
         if self._conn is None or self._conn.closed:
-            self._conn = psycopg.connect(self.dsn, autocommit=True)
+            # Bounded connect: an unreachable host must fail fast (API 503, worker backoff)
+            # instead of blocking a thread for the OS's TCP timeout.
+            self._conn = psycopg.connect(
+                self.dsn, autocommit=True, connect_timeout=self.connect_timeout_s
+            )
             self._conn.execute("set time zone 'UTC'")
             version = str(self._conn.execute("select version()").fetchone()[0])  # type: ignore[index]
             # PGlite (PostgreSQL in WASM) drops the connection on COPY FROM STDIN.

@@ -8,6 +8,7 @@ JetStream and the answer waits for the stream's ack (503 + Retry-After when it i
 
 from __future__ import annotations
 
+import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Annotated, Any, Literal
@@ -20,12 +21,7 @@ from starlette.concurrency import run_in_threadpool
 from config import Profile, Settings
 from ingest import DeadLetterStore, RawRecord, read_bytes, read_objects
 from ingest.contracts import FAMILIES
-from ingest.transport import (
-    BatchMessage,
-    JetStreamConfig,
-    TransportUnavailableError,
-    publish_batch,
-)
+from ingest.transport import BatchMessage
 from ingest.webhooks import (
     CollectingSink,
     WebhookMappingError,
@@ -35,14 +31,23 @@ from ingest.webhooks import (
     smpp_dlr_to_message,
     stripe_event_to_billing,
 )
-from serving.api.deps import CurrentTenant, SettingsDep
-from serving.api.problems import problem_responses
+from ingest.webhooks.signatures import (
+    MalformedSignatureError,
+    SignatureError,
+    verify_stripe_signature,
+)
+from serving.api.deps import (
+    CurrentTenant,
+    SettingsDep,
+    WebhookSecretsDep,
+    publish_batch_shared,
+)
+from serving.api.problems import WEBHOOK_SIGNATURE_TYPE, ProblemError, problem_responses
 from warehouse import ParquetLake
 
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_EVENTS = 10_000
-RETRY_AFTER_S = 5
 
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl"}
@@ -136,15 +141,6 @@ def parse_events(data: bytes, media_type: str, source: str) -> list[RawRecord]:
     return listed
 
 
-def _jetstream_config(request: Request, settings: Settings) -> JetStreamConfig:
-    configured = getattr(request.app.state, "jetstream", None)
-    return (
-        configured
-        if isinstance(configured, JetStreamConfig)
-        else JetStreamConfig(url=settings.nats_url)
-    )
-
-
 async def ingest_body(
     request: Request,
     records: list[RawRecord],
@@ -174,14 +170,9 @@ async def ingest_body(
     if server and outcome.counts.accepted:
         assert isinstance(sink, CollectingSink)
         message = BatchMessage(family, tenant, batch_id, sink.tables[family])
-        try:
-            ack = await publish_batch(_jetstream_config(request, settings), message)
-        except TransportUnavailableError as exc:
-            raise HTTPException(
-                503,
-                f"events not accepted, retry later: {exc}",
-                headers={"Retry-After": str(RETRY_AFTER_S)},
-            ) from None
+        # TransportUnavailableError (NATS down, stream full, a worker too far behind) becomes a
+        # 503 problem with Retry-After (serving.api.problems): nothing was published.
+        ack = await publish_batch_shared(request, message)
         duplicate_batch = ack.duplicate
     return IngestAnswer(
         batch_id=batch_id,
@@ -197,7 +188,19 @@ async def ingest_body(
     )
 
 
-_ERRORS = problem_responses(400, 401, 404, 413, 415, 422, 503)
+_ERRORS = problem_responses(
+    400,
+    401,
+    404,
+    413,
+    415,
+    422,
+    503,
+    descriptions={
+        503: "Server profile: the event stream is unreachable or full, or a stream worker is "
+        "too far behind; nothing was stored, retry the same body after Retry-After seconds"
+    },
+)
 # The body is read raw (size limits, gzip, NDJSON), so its shape is documented by hand.
 _JSON_BODY_DOC: dict[str, Any] = {
     "requestBody": {
@@ -324,6 +327,27 @@ async def post_smpp_delivery_receipts(
     )
 
 
+async def _check_stripe_signature(
+    request: Request, body: bytes, tenant: str, webhook_secrets: WebhookSecretsDep
+) -> None:
+    """Enforced only when the tenant configured a secret (``irisx webhook-secret set``)."""
+    secret = await run_in_threadpool(webhook_secrets.get, tenant, "stripe")
+    if secret is None:
+        return
+    try:
+        verify_stripe_signature(
+            request.headers.get("stripe-signature"), body, secret, now=time.time()
+        )
+    except SignatureError as exc:
+        malformed = isinstance(exc, MalformedSignatureError)
+        raise ProblemError(
+            400 if malformed else 401,
+            str(exc),
+            type_=WEBHOOK_SIGNATURE_TYPE,
+            title="Webhook signature rejected",
+        ) from None
+
+
 @router.post(
     "/webhooks/stripe",
     operation_id="postStripeEvents",
@@ -332,14 +356,19 @@ async def post_smpp_delivery_receipts(
     openapi_extra=_JSON_BODY_DOC,
 )
 async def post_stripe_events(
-    request: Request, tenant: CurrentTenant, settings: SettingsDep
+    request: Request,
+    tenant: CurrentTenant,
+    settings: SettingsDep,
+    webhook_secrets: WebhookSecretsDep,
 ) -> IngestAnswer:
     """Stripe webhook events (subscriptions, invoices, refunds) → billing events.
 
-    Stripe-Signature verification needs the endpoint secret; it is not checked yet: the API key
-    authenticates the caller.
+    When the key's tenant has a Stripe endpoint secret (``irisx webhook-secret set --tenant T
+    --source stripe``), the ``Stripe-Signature`` header must sign the body (HMAC-SHA256, at most
+    300 s old): 400 when it is missing or malformed, 401 when it does not match or is too old.
     """
     body = await read_body(request)
+    await _check_stripe_signature(request, body, tenant, webhook_secrets)
     records = parse_events(body, "application/json", "http:/v1/webhooks/stripe")
     return await ingest_body(
         request,
