@@ -88,6 +88,14 @@ def register(app: typer.Typer) -> None:
             int,
             typer.Option("--max-bytes", min=1, help="Size of streams this creates (bytes each)"),
         ] = 1024**3,
+        ack_wait: Annotated[
+            float,
+            typer.Option(
+                "--ack-wait",
+                min=1.0,
+                help="Seconds before a batch delivered to a worker that died is redelivered",
+            ),
+        ] = 30.0,
         fetch_timeout: Annotated[
             float, typer.Option("--fetch-timeout", min=0.05, help="Seconds a pull waits")
         ] = 1.0,
@@ -121,6 +129,7 @@ def register(app: typer.Typer) -> None:
                 durable=f"{durable}-{store.value}",
                 fetch_batch=fetch_batch,
                 max_deliver=max_deliver,
+                ack_wait_s=ack_wait,
             )
             for store, sink in sinks.items()
         }
