@@ -5,6 +5,7 @@ Inputs as a producer would send them (JSON types, text); tests change one field 
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 
@@ -116,3 +117,19 @@ VALID_EVENTS: dict[str, dict[str, Any]] = {
         "confidence": 0.93,
     },
 }
+
+
+def recent_call_timeline(minutes_ago: int = 60) -> dict[str, str]:
+    """Timestamps of an answered 25 s call that started ``minutes_ago`` (whole minutes) ago:
+    for stores that enforce a retention (the hot store drops days older than it keeps)."""
+    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=minutes_ago)
+
+    def stamp(moment: datetime) -> str:
+        return moment.isoformat().replace("+00:00", "Z")
+
+    return {
+        "start_at": stamp(start),
+        "answer_at": stamp(start + timedelta(seconds=5)),
+        "end_at": stamp(start + timedelta(seconds=30)),
+        "occurred_at": stamp(start + timedelta(seconds=30)),
+    }

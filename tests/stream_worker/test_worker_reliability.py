@@ -10,7 +10,6 @@ import signal
 import subprocess
 import sys
 import time
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import clickhouse_connect
@@ -23,7 +22,7 @@ from config import Settings
 from ingest import DeadLetterStore
 from ingest.transport import BatchMessage, BatchWorker, JetStreamConfig, publish_batch
 from pipelines.dbt_cli import run_dbt
-from tests.event_samples import call_record
+from tests.event_samples import call_record, recent_call_timeline
 from tests.stream_support import consumer_backlog, validated_batch
 from warehouse.hotstore import PostgresHotStore
 from warehouse.landing import LandingLog
@@ -35,17 +34,7 @@ DURABLES = ("irisx-clickhouse", "irisx-postgres")
 def _calls(count: int, settings: Settings) -> pa.Table:
     """``count`` answered calls of the last hour: inside the hot store's retention, which the
     worker enforces (a worker dropping 2024's partitions at start-up is right, not a loss)."""
-    start = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(hours=1)
-
-    def stamp(moment: datetime) -> str:
-        return moment.isoformat().replace("+00:00", "Z")
-
-    timeline = {
-        "start_at": stamp(start),
-        "answer_at": stamp(start + timedelta(seconds=5)),
-        "end_at": stamp(start + timedelta(seconds=30)),
-        "occurred_at": stamp(start + timedelta(seconds=30)),
-    }
+    timeline = recent_call_timeline()
     return validated_batch(
         [call_record(index, **timeline) for index in range(count)], "all", settings.deadletter_dir
     ).table
