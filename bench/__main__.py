@@ -11,7 +11,12 @@ from rich.table import Table
 from bench import BenchResult
 
 #: Benchmark modules under bench/, in the order they run.
-BENCHMARKS: tuple[str, ...] = ("simulator_rate", "ingest_rate")
+BENCHMARKS: tuple[str, ...] = (
+    "simulator_rate",
+    "ingest_rate",
+    "edge_validation",
+    "server_pipeline",
+)
 
 
 def render(result: BenchResult, console: Console) -> None:

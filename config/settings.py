@@ -41,6 +41,21 @@ class Settings(BaseSettings):
         description="Hot store (server profile)",
     )
     nats_url: str = Field(default="nats://127.0.0.1:4222", description="JetStream (server)")
+    stream_prefix: str = Field(
+        default="IRISX",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="JetStream streams are <prefix>_<FAMILY> (API and workers must agree)",
+    )
+    subject_root: str = Field(
+        default="irisx",
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Subjects are <root>.<tenant>.<family>",
+    )
+    stream_max_bytes: int = Field(
+        default=1024**3,
+        ge=1024**2,
+        description="Size of each family stream the platform creates (JetStream reserves it)",
+    )
     clickhouse_dsn: str | None = Field(
         default=None,
         description=(

@@ -180,9 +180,12 @@ def read_json(stream: IO[bytes], source: str) -> Iterator[RawRecord]:
 
 def read_objects(objects: Iterable[Any], source: str) -> Iterator[RawRecord]:
     """Already-parsed objects (e.g. an HTTP request's JSON array); position = item index."""
+    item = PositionUnit.ITEM
     for index, value in enumerate(objects):
-        position = Position(source, PositionUnit.ITEM, index)
-        if isinstance(value, Mapping):
+        position = Position(source, item, index)
+        if type(value) is dict:
+            yield RawRecord(position, value)  # nothing downstream mutates a record: no copy
+        elif isinstance(value, Mapping):
             yield RawRecord(position, dict(value))
         else:
             yield RawRecord(

@@ -1,14 +1,17 @@
 """Validation through the contracts, and the columnar path from validated events to Arrow.
 
-The pydantic contracts in ``ingest.contracts`` are the single source of truth: every record is
-validated once by its family's model. Rejections carry one reason naming the field(s), formatted
-as ``"field: message; field: message"``.
+The pydantic contracts in ``ingest.contracts`` are the single source of truth. Batches go
+through :func:`validate_records`: the fast edge path (:mod:`ingest.fastpath`, derived from the
+contracts) vouches for the records it can, and every other record is validated by its family's
+model, which decides and words the rejection. Rejections carry one reason naming the field(s),
+formatted as ``"field: message; field: message"``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 from uuid import UUID
 
@@ -17,6 +20,7 @@ from pydantic import ValidationError
 
 from ingest.contracts import EventBase, arrow_schema, model_for, models_to_table
 from ingest.families import FAMILY_KEY
+from ingest.fastpath import FastBatch, UnsupportedContractError, fast_contract, validate_fast
 from ingest.freeswitch import FreeSwitchMappingError, freeswitch_cdr_to_call, is_freeswitch_cdr
 from ingest.numbers import NumberFormatError, to_e164
 
@@ -118,3 +122,78 @@ def events_to_table(events: Sequence[EventBase], model: type[EventBase]) -> pa.T
             values = tuple(str(v) if isinstance(v, UUID) else v for v in values)
         arrays.append(pa.array(values, type=field.type))
     return pa.Table.from_arrays(arrays, schema=schema)
+
+
+@dataclass(slots=True)
+class ValidatedRecords:
+    """Each record's outcome (its ``event_id``, or why it was rejected), in input order."""
+
+    family: str
+    outcomes: list[str | RecordRejectedError]
+    fast: FastBatch
+    #: Index of each fast-path record in ``fast.table``.
+    fast_rows: dict[int, int]
+    #: Records the contract model validated, by index.
+    events: dict[int, EventBase] = dataclass_field(default_factory=dict)
+
+    def table(self, indexes: Sequence[int]) -> pa.Table:
+        """The contract table of the accepted records at ``indexes``, in that order."""
+        fast_rows = self.fast_rows
+        rows = [fast_rows[index] for index in indexes if index in fast_rows]
+        fast = self.fast.table
+        if rows != list(range(fast.num_rows)):
+            fast = fast.take(pa.array(rows, type=pa.int64()))
+        if len(rows) == len(indexes):
+            return fast
+        slow = [index for index in indexes if index not in fast_rows]
+        combined = pa.concat_tables(
+            [fast, events_to_table([self.events[i] for i in slow], model_for(self.family))]
+        )
+        if not rows:
+            return combined
+        # Rows of ``combined``: the fast ones first, then the contract-validated ones.
+        slow_rows = {index: len(rows) + row for row, index in enumerate(slow)}
+        order, fast_seen = [], 0
+        for index in indexes:
+            if index in fast_rows:
+                order.append(fast_seen)
+                fast_seen += 1
+            else:
+                order.append(slow_rows[index])
+        return combined.take(pa.array(order, type=pa.int64()))
+
+
+def validate_records(
+    family: str, records: Sequence[Mapping[str, Any]], options: RecordOptions
+) -> ValidatedRecords:
+    """Validate records of one family (as received: see :func:`prepare_record`).
+
+    Same decisions, values and reasons as :func:`validate_record` on each record, several times
+    faster for records the fast path vouches for.
+    """
+    try:
+        fast_contract(family)
+    except UnsupportedContractError:
+        fast = FastBatch([], [], arrow_schema(model_for(family)).empty_table())
+    else:
+        fast = validate_fast(family, records, options.tenant)
+    fast_rows = {position: row for row, position in enumerate(fast.positions)}
+    outcomes: list[str | RecordRejectedError] = []
+    result = ValidatedRecords(family, outcomes, fast, fast_rows)
+    event_ids = fast.event_ids
+    if len(event_ids) == len(records):  # the usual case: the fast path vouched for all
+        outcomes.extend(event_ids)
+        return result
+    for index, record in enumerate(records):
+        row = fast_rows.get(index)
+        if row is not None:
+            outcomes.append(event_ids[row])
+            continue
+        try:
+            event = validate_record(family, prepare_record(record, family, options))
+        except RecordRejectedError as exc:
+            outcomes.append(exc)
+            continue
+        result.events[index] = event
+        outcomes.append(event.event_id)
+    return result

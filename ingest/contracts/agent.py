@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import EventBase, Identifier
 
@@ -34,10 +34,13 @@ class AgentStateChange(EventBase):
         default=None, description="What the schedule said at this time (for adherence)"
     )
 
-    @model_validator(mode="after")
-    def _check_state(self) -> AgentStateChange:
-        if self.reason is not None and self.state is not AgentState.NOT_READY:
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        if event.reason is not None and event.state != AgentState.NOT_READY:
             raise ValueError("reason: only a not_ready state carries a reason")
-        if self.call_id is not None and self.state not in (AgentState.ON_CALL, AgentState.WRAP_UP):
+        if event.call_id is not None and event.state not in (
+            AgentState.ON_CALL,
+            AgentState.WRAP_UP,
+        ):
             raise ValueError("call_id: only on_call and wrap_up states refer to a call")
-        return self
+        return {}

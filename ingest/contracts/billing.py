@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import (
     CurrencyCode,
@@ -85,25 +85,25 @@ class BillingEvent(EventBase):
     dunning_step: int | None = Field(default=None, ge=1, le=20)
     reason: str | None = Field(default=None, max_length=256)
 
-    @model_validator(mode="after")
-    def _check_shape(self) -> BillingEvent:
-        kind = self.event_type
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        kind = event.event_type  # f-strings below give a StrEnum's value, as for a plain str
         if kind in SUBSCRIPTION_EVENTS:
-            if self.subscription_id is None:
-                raise ValueError(f"subscription_id: required for {kind.value}")
-            if kind is not BillingEventType.SUBSCRIPTION_CANCELLED:
-                if self.amount is None or self.interval is None:
-                    raise ValueError(f"amount and interval: required for {kind.value}")
-                if self.amount < 0:
+            if event.subscription_id is None:
+                raise ValueError(f"subscription_id: required for {kind}")
+            if kind != BillingEventType.SUBSCRIPTION_CANCELLED:
+                if event.amount is None or event.interval is None:
+                    raise ValueError(f"amount and interval: required for {kind}")
+                if event.amount < 0:
                     raise ValueError("amount: a recurring price cannot be negative")
-        if kind in INVOICE_EVENTS and self.invoice_id is None:
-            raise ValueError(f"invoice_id: required for {kind.value}")
-        if kind is BillingEventType.DUNNING_STEP and self.dunning_step is None:
+        if kind in INVOICE_EVENTS and event.invoice_id is None:
+            raise ValueError(f"invoice_id: required for {kind}")
+        if kind == BillingEventType.DUNNING_STEP and event.dunning_step is None:
             raise ValueError("dunning_step: required for dunning_step events")
         if (
-            self.period_start is not None
-            and self.period_end is not None
-            and self.period_end < self.period_start
+            event.period_start is not None
+            and event.period_end is not None
+            and event.period_end < event.period_start
         ):
             raise ValueError("period_end: must not be before period_start")
-        return self
+        return {}

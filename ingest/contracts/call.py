@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import (
     E164,
@@ -122,22 +122,26 @@ class CallRecord(EventBase):
     price: NonNegativeMoney | None = Field(default=None, description="Rated customer price")
     currency: CurrencyCode = "USD"
 
-    @model_validator(mode="after")
-    def _check_timeline(self) -> CallRecord:
-        if self.end_at < self.start_at:
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        """The timeline (start ≤ answer ≤ end, billsec within talk time); q850_code from the
+        hang-up cause when not given."""
+        if event.end_at < event.start_at:
             raise ValueError("end_at: must not be before start_at")
-        if self.answer_at is not None:
-            if not (self.start_at <= self.answer_at <= self.end_at):
+        if event.answer_at is not None:
+            if not (event.start_at <= event.answer_at <= event.end_at):
                 raise ValueError("answer_at: must lie between start_at and end_at")
-            talk = (self.end_at - self.answer_at).total_seconds()
+            talk = (event.end_at - event.answer_at).total_seconds()
             # billsec is rounded by switches; allow one second either way.
-            if self.billsec > talk + 1:
-                raise ValueError(f"billsec: {self.billsec}s exceeds answer-to-end time {talk:.0f}s")
-        elif self.billsec != 0:
+            if event.billsec > talk + 1:
+                raise ValueError(
+                    f"billsec: {event.billsec}s exceeds answer-to-end time {talk:.0f}s"
+                )
+        elif event.billsec != 0:
             raise ValueError("billsec: must be 0 when the call was not answered")
-        if self.q850_code is None:
-            object.__setattr__(self, "q850_code", Q850_CODE.get(self.hangup_cause))
-        return self
+        if event.q850_code is None:
+            return {"q850_code": Q850_CODE.get(event.hangup_cause)}
+        return {}
 
     @property
     def answered(self) -> bool:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import E164, EventBase, Identifier
 
@@ -50,15 +50,15 @@ class CampaignAttempt(EventBase):
     agent_id: Identifier | None = None
     variant: Identifier | None = Field(default=None, description="A/B test variant")
 
-    @model_validator(mode="after")
-    def _check_outcome(self) -> CampaignAttempt:
-        connected = self.outcome is DialOutcome.ANSWERED
-        if self.outcome in BLOCKED_OUTCOMES and self.call_id is not None:
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        connected = event.outcome == DialOutcome.ANSWERED
+        if event.outcome in BLOCKED_OUTCOMES and event.call_id is not None:
             raise ValueError("call_id: a blocked attempt was never dialled")
-        if (self.right_party_contact or self.converted) and not connected:
+        if (event.right_party_contact or event.converted) and not connected:
             raise ValueError("right_party_contact: only an answered attempt can reach a person")
-        if self.converted and not self.right_party_contact:
+        if event.converted and not event.right_party_contact:
             raise ValueError("converted: requires right_party_contact")
-        if self.disposition is not None and not connected:
+        if event.disposition is not None and not connected:
             raise ValueError("disposition: only answered attempts carry an agent disposition")
-        return self
+        return {}

@@ -10,9 +10,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -46,12 +54,12 @@ Money = Annotated[Decimal, Field(max_digits=18, decimal_places=6)]
 NonNegativeMoney = Annotated[Decimal, Field(ge=0, max_digits=18, decimal_places=6)]
 
 
-def _to_utc(value: datetime) -> datetime:
+def to_utc(value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
 #: A timezone-aware timestamp, normalised to UTC. Naive timestamps are rejected.
-UtcDatetime = Annotated[AwareDatetime, AfterValidator(_to_utc)]
+UtcDatetime = Annotated[AwareDatetime, AfterValidator(to_utc)]
 
 
 class Codec(StrEnum):
@@ -88,3 +96,20 @@ class EventBase(BaseModel):
     tenant_id: TenantId
     occurred_at: UtcDatetime = Field(description="When the event happened (UTC)")
     schema_version: Literal[1] = Field(default=SCHEMA_VERSION, description="Contract version")
+
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        """Check the rules that span several fields; return the values they derive.
+
+        Raises ``ValueError("field: why")`` for a broken rule; returns ``{field: value}`` for
+        defaults that depend on other fields (filled only where the field is None). ``event`` is
+        read by attribute only, and enum fields may be their plain string values: the same rules
+        serve the validated model and the fast edge path (:mod:`ingest.fastpath`).
+        """
+        return {}
+
+    @model_validator(mode="after")
+    def _apply_cross_field_rules(self) -> Self:
+        for name, value in type(self).cross_field_rules(self).items():
+            object.__setattr__(self, name, value)  # frozen model: derived defaults only
+        return self

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import (
     CurrencyCode,
@@ -68,18 +68,15 @@ class MessageEvent(EventBase):
     error_code: str | None = Field(default=None, max_length=64)
     url: str | None = Field(default=None, max_length=2048, description="Clicked link")
 
-    @model_validator(mode="after")
-    def _check_addresses(self) -> MessageEvent:
-        pattern, kind = (
-            (_EMAIL_RE, "an email address")
-            if self.channel is Channel.EMAIL
-            else (_E164_RE, "an E.164 number")
-        )
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        email = event.channel == Channel.EMAIL
+        pattern, kind = (_EMAIL_RE, "an email address") if email else (_E164_RE, "an E.164 number")
         for name in ("from_address", "to_address"):
-            if not pattern.match(getattr(self, name)):
-                raise ValueError(f"{name}: must be {kind} for channel {self.channel.value}")
-        if self.channel is not Channel.EMAIL and self.status in EMAIL_ONLY_STATUSES:
-            raise ValueError(f"status: {self.status.value} applies to email only")
-        if self.channel is Channel.EMAIL and self.segments is not None:
+            if not pattern.match(getattr(event, name)):
+                raise ValueError(f"{name}: must be {kind} for channel {event.channel}")
+        if not email and event.status in EMAIL_ONLY_STATUSES:
+            raise ValueError(f"status: {event.status} applies to email only")
+        if email and event.segments is not None:
             raise ValueError("segments: applies to SMS/MMS/WhatsApp only")
-        return self
+        return {}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import CODEC_CLOCK_RATE_HZ, Codec, EventBase
 
@@ -46,11 +46,11 @@ class RtcpReport(EventBase):
     xr_mos_lq: float | None = Field(default=None, ge=1, le=5)
     xr_mos_cq: float | None = Field(default=None, ge=1, le=5)
 
-    @model_validator(mode="after")
-    def _default_clock_rate(self) -> RtcpReport:
-        if self.clock_rate_hz is None:
-            object.__setattr__(self, "clock_rate_hz", CODEC_CLOCK_RATE_HZ[self.codec])
-        return self
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        if event.clock_rate_hz is None:
+            return {"clock_rate_hz": CODEC_CLOCK_RATE_HZ[event.codec]}
+        return {}
 
     @property
     def jitter_ms(self) -> float:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from ingest.contracts.common import EventBase
 
@@ -29,8 +29,8 @@ class TranscriptSegment(EventBase):
     language: str = Field(default="en", pattern=r"^[a-z]{2}(-[A-Z]{2})?$")
     confidence: float | None = Field(default=None, ge=0, le=1)
 
-    @model_validator(mode="after")
-    def _check_offsets(self) -> TranscriptSegment:
-        if self.end_offset_ms < self.start_offset_ms:
+    @classmethod
+    def cross_field_rules(cls, event: Any) -> dict[str, Any]:
+        if event.end_offset_ms < event.start_offset_ms:
             raise ValueError("end_offset_ms: must not be before start_offset_ms")
-        return self
+        return {}

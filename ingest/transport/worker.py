@@ -101,7 +101,8 @@ class BatchWorker:
         self.stats = WorkerStats()
 
     async def run(self, *, once: bool = False, fetch_timeout_s: float = 1.0) -> WorkerStats:
-        """Consume until cancelled; with ``once``, each family stops at its first empty fetch.
+        """Consume until cancelled; with ``once``, each family stops once its consumer has
+        nothing pending or unacknowledged (or at a store outage).
 
         Families are consumed concurrently, so a quiet stream never delays a busy one.
         """
@@ -131,7 +132,7 @@ class BatchWorker:
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=fetch_timeout_s)
                 except TimeoutError:  # nats-py raises its own subclass or asyncio's, by path
-                    if once:
+                    if once and await self._drained(subscription):
                         return
                     continue
                 if await self.handle_fetch(family, messages):
@@ -142,6 +143,12 @@ class BatchWorker:
             if once:
                 return
             await asyncio.sleep(backoff)
+
+    @staticmethod
+    async def _drained(subscription: JetStreamContext.PullSubscription) -> bool:
+        """Nothing left for this consumer: an empty fetch alone can also mean a slow server."""
+        info = await subscription.consumer_info()
+        return not info.num_pending and not info.num_ack_pending
 
     async def _maintain_sinks(self) -> bool:
         """Run the sinks' between-batches work; False when a store is down (fetch nothing)."""

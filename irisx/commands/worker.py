@@ -79,15 +79,23 @@ def register(app: typer.Typer) -> None:
             ),
         ] = 5,
         stream_prefix: Annotated[
-            str, typer.Option("--stream-prefix", help="Streams are <prefix>_<FAMILY>")
-        ] = "IRISX",
+            str | None,
+            typer.Option(
+                "--stream-prefix", help="Streams are <prefix>_<FAMILY> (default: settings)"
+            ),
+        ] = None,
         subject_root: Annotated[
-            str, typer.Option("--subject-root", help="Subjects are <root>.<tenant>.<family>")
-        ] = "irisx",
+            str | None,
+            typer.Option(
+                "--subject-root", help="Subjects are <root>.<tenant>.<family> (default: settings)"
+            ),
+        ] = None,
         max_bytes: Annotated[
-            int,
-            typer.Option("--max-bytes", min=1, help="Size of streams this creates (bytes each)"),
-        ] = 1024**3,
+            int | None,
+            typer.Option(
+                "--max-bytes", min=1, help="Size of streams this creates (default: settings)"
+            ),
+        ] = None,
         ack_wait: Annotated[
             float,
             typer.Option(
@@ -115,9 +123,9 @@ def register(app: typer.Typer) -> None:
         settings.ensure_dirs()
         config = JetStreamConfig(
             url=settings.nats_url,
-            stream_prefix=stream_prefix,
-            subject_root=subject_root,
-            max_bytes=max_bytes,
+            stream_prefix=stream_prefix or settings.stream_prefix,
+            subject_root=subject_root or settings.subject_root,
+            max_bytes=max_bytes or settings.stream_max_bytes,
         )
         chosen = list(dict.fromkeys(stores or default_stores(settings)))
         sinks = {store: build_sink(store, settings) for store in chosen}

@@ -57,12 +57,17 @@ def get_mart_reader(request: Request) -> MartReader:
 
 
 def jetstream_config(app: FastAPI) -> JetStreamConfig:
-    """``app.state.jetstream`` when set (tests: own stream names), else the settings' NATS URL."""
+    """``app.state.jetstream`` when set (tests), else the settings' streams."""
     configured = getattr(app.state, "jetstream", None)
     if isinstance(configured, JetStreamConfig):
         return configured
     settings: Settings = app.state.settings
-    return JetStreamConfig(url=settings.nats_url)
+    return JetStreamConfig(
+        url=settings.nats_url,
+        stream_prefix=settings.stream_prefix,
+        subject_root=settings.subject_root,
+        max_bytes=settings.stream_max_bytes,
+    )
 
 
 def new_publisher(app: FastAPI) -> JetStreamPublisher:
