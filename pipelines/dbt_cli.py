@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Final
+from urllib.parse import unquote, urlsplit
 
-from config import Settings
+from config import Profile, Settings
 
 #: The dbt project (also holds profiles.yml). Its location does not depend on the environment,
 #: so it is read from a default-built Settings without parsing IRISX_* variables at import.
@@ -37,11 +38,54 @@ class DbtCommandError(RuntimeError):
         super().__init__(f"dbt {' '.join(args)} failed with exit code {self.returncode}:\n{tail}")
 
 
+#: dbt targets (dbt/profiles.yml): embedded, server on chDB, server on a ClickHouse server.
+DUCKDB_TARGET: Final = "duckdb"
+CHDB_TARGET: Final = "clickhouse"
+CLICKHOUSE_SERVER_TARGET: Final = "clickhouse_server"
+
+
+def dbt_target(settings: Settings) -> str:
+    """The dbt target of a deployment: DuckDB when embedded; in the server profile ClickHouse,
+    in-process (chDB) or the server that ``IRISX_CLICKHOUSE_DSN`` names."""
+    if settings.profile is Profile.EMBEDDED:
+        return DUCKDB_TARGET
+    return CHDB_TARGET if settings.warehouse_is_chdb else CLICKHOUSE_SERVER_TARGET
+
+
+def clickhouse_server_env(dsn: str) -> dict[str, str]:
+    """The ``DBT_CLICKHOUSE_*`` variables that the ``clickhouse_server`` target reads, from a
+    clickhouse-connect DSN such as ``https://user:secret@ch1:8443/``. They are derived here so
+    that ``IRISX_CLICKHOUSE_DSN`` stays the one place a deployment names its warehouse."""
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("http", "https", "clickhouse", "clickhouses") or not parts.hostname:
+        raise ValueError(
+            f"clickhouse DSN: expected http(s)://[user[:password]@]host[:port]/, got {dsn!r}"
+        )
+    secure = parts.scheme in ("https", "clickhouses")
+    return {
+        "DBT_CLICKHOUSE_HOST": parts.hostname,
+        "DBT_CLICKHOUSE_PORT": str(parts.port or (8443 if secure else 8123)),
+        "DBT_CLICKHOUSE_USER": unquote(parts.username or "default"),
+        "DBT_CLICKHOUSE_PASSWORD": unquote(parts.password or ""),
+        "DBT_CLICKHOUSE_SECURE": "true" if secure else "false",
+    }
+
+
+def dbt_env_overrides(settings: Settings) -> dict[str, str]:
+    """What a dbt subprocess needs on top of our environment: the data dir, the profiles dir and,
+    with a ClickHouse server, its connection (see ``clickhouse_server_env``)."""
+    overrides = {
+        "IRISX_DATA_DIR": str(settings.data_dir.resolve()),
+        "DBT_PROFILES_DIR": str(settings.dbt_project_dir),
+    }
+    if settings.clickhouse_dsn and not settings.warehouse_is_chdb:
+        overrides |= clickhouse_server_env(settings.clickhouse_dsn)
+    return overrides
+
+
 def dbt_env(settings: Settings) -> dict[str, str]:
-    """The environment a dbt subprocess needs: ours plus the data dir and profiles dir."""
-    env = dict(os.environ)
-    env["IRISX_DATA_DIR"] = str(settings.data_dir.resolve())
-    env["DBT_PROFILES_DIR"] = str(settings.dbt_project_dir)
+    """The environment a dbt subprocess needs: ours plus ``dbt_env_overrides``."""
+    env = dict(os.environ) | dbt_env_overrides(settings)
     # No internet on our machines; never let dbt try to reach its tracking endpoint.
     env.setdefault("DBT_SEND_ANONYMOUS_USAGE_STATS", "false")
     return env

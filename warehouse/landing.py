@@ -38,6 +38,8 @@ class LandingLog:
     """Append-only entries under ``directory``; ``prune`` removes what every reader has seen."""
 
     suffix = ".json"
+    #: Seconds an entry must have existed before a reader consumes it (see ``read_since``).
+    settle_s: float = 1.0
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -54,12 +56,22 @@ class LandingLog:
         write_bytes_atomic(json.dumps(entry).encode(), self.directory / name)
         return name
 
-    def read_since(self, cursor: str | None, *, limit: int = 10_000) -> LandedDays:
-        """Entries whose name sorts after ``cursor`` (all when None), at most ``limit``."""
+    def read_since(
+        self, cursor: str | None, *, limit: int = 10_000, settle_s: float | None = None
+    ) -> LandedDays:
+        """Entries whose name sorts after ``cursor`` (all when None), at most ``limit``.
+
+        Entries younger than ``settle_s`` are left for the next read: a writer names its entry
+        before the file appears, so a slower writer's entry can show up after a faster one's
+        with a smaller name; waiting until every writer of that instant is done means the
+        cursor never passes an entry that is still being written."""
+        settle = self.settle_s if settle_s is None else settle_s
+        settled = f"{time.time_ns() - int(settle * 1e9):020d}"
         names = sorted(
             entry.name
             for entry in self._entries()
-            if cursor is None or entry.name > cursor  # names are fixed-width: string order
+            # names are fixed-width: string order is time order
+            if (cursor is None or entry.name > cursor) and entry.name < settled
         )[:limit]
         days_by_family: dict[str, set[date]] = {}
         for name in names:

@@ -45,20 +45,35 @@ def build(
         Path | None,
         typer.Option(help="dbt target/log folder (default: dbt/target)."),
     ] = None,
+    target: Annotated[
+        str | None,
+        typer.Option(
+            "--target",
+            help="dbt target: duckdb, clickhouse (chDB) or clickhouse_server (default: the "
+            "profile's, see IRISX_PROFILE / IRISX_CLICKHOUSE_DSN)",
+        ),
+    ] = None,
 ) -> None:
     """Run dbt build (models, unit and data tests) against the configured data dir."""
+    from contextlib import nullcontext
+
     from config import get_settings
-    from pipelines.dbt_cli import run_dbt
+    from pipelines.dbt_cli import CHDB_TARGET, dbt_target, run_dbt
     from warehouse import ParquetLake
+    from warehouse.clickhouse.handoff import chdb_folder_requested
 
     settings = get_settings()
     settings.ensure_dirs()
     # Every source globs raw/<family>/**: the zero-row schema files make that match and typed.
     ParquetLake(settings.lake_dir).initialize()
-    args = ["build"]
+    chosen = target or dbt_target(settings)
+    args = ["build", "--target", chosen]
     if select:
         args += ["--select", *select]
-    completed = run_dbt(args, settings, target_path=target_path, capture_output=False)
+    # On chDB a running `irisx worker` holds the folder: ask it to lend it for the run.
+    lend = chdb_folder_requested(settings.chdb_dir) if chosen == CHDB_TARGET else nullcontext()
+    with lend:
+        completed = run_dbt(args, settings, target_path=target_path, capture_output=False)
     if completed.returncode != 0:
         raise typer.Exit(code=completed.returncode)
 

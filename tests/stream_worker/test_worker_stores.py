@@ -80,7 +80,7 @@ def test_fetched_batches_are_written_as_one_insert_per_store(
         assert consumer_backlog(js_config, "call", durable) == 0
 
     assert warehouse_sink.store.stored_rows("call") == 20
-    landed = LandingLog(settings.landing_dir).read_since(None)
+    landed = LandingLog(settings.landing_dir).read_since(None, settle_s=0)
     # start_at days and occurred_at days are both "touched"
     assert landed.days_by_family == {"call": {date(2024, 5, 1), date(2024, 5, 2), date(2024, 5, 3)}}
 

@@ -5,12 +5,18 @@
         tags=['published'],
     )
 }}
+{#- ClickHouse: incremental by day (macros/daily_window.sql); a run replaces its days whole. -#}
+{{ config(**daily_incremental_config(
+    unique_key='call_date',
+    order_by=['call_date', 'tenant_id', 'direction'],
+)) }}
 
 with
 
 calls as (
 
     select * from {{ ref('fct_calls') }}
+    {{ daily_window_filter('call_date') }}
 
 ),
 

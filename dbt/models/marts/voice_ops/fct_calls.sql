@@ -1,3 +1,9 @@
+{#- ClickHouse: incremental by day (macros/daily_window.sql); a call is replaced by its call_id. -#}
+{{ config(**daily_incremental_config(
+    unique_key='call_id',
+    order_by=['call_date', 'tenant_id', 'call_id'],
+)) }}
+
 with
 
 calls as (
@@ -75,3 +81,4 @@ final as (
 )
 
 select * from final
+{{ daily_window_filter('call_date') }}
