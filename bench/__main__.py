@@ -16,6 +16,7 @@ BENCHMARKS: tuple[str, ...] = (
     "ingest_rate",
     "edge_validation",
     "server_pipeline",
+    "hotstore_load",
 )
 
 

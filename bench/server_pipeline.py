@@ -253,16 +253,18 @@ def _wait_http(url: str, timeout_s: float = 60) -> None:
 
 def _store_alone_rates(table: pa.Table, settings: Settings, dsn: str) -> list[tuple[str, float]]:
     """Rows/s of each sink's write alone (what the worker calls), 100k rows, fresh stores."""
-    rows = table.slice(0, 100_000)
+    # Warm-up rows (migrations, partitions) are not in the timed batch: a timed batch that
+    # repeats them would measure the duplicate-handling path instead.
+    warm, rows = table.slice(0, 10), table.slice(10, 100_000)
     rates: list[tuple[str, float]] = []
     hot = HotStoreSink(PostgresHotStore(dsn), refresh_rollups=False)
-    hot.write_batch("call", rows.slice(0, 10), "warm")  # migrations, partitions
+    hot.write_batch("call", warm, "warm")
     began = time.perf_counter()
     hot.write_batch("call", rows, "alone")
     rates.append(("PostgreSQL binary COPY", rows.num_rows / (time.perf_counter() - began)))
     hot.close()
     warehouse = ClickHouseWarehouseSink(f"chdb://{settings.data_dir / 'chdb-alone'}")
-    warehouse.write_batch("call", rows.slice(0, 10), "warm")
+    warehouse.write_batch("call", warm, "warm")
     began = time.perf_counter()
     warehouse.write_batch("call", rows, "alone")
     rates.append(("chDB insert_arrow", rows.num_rows / (time.perf_counter() - began)))
@@ -347,7 +349,7 @@ def run() -> BenchResult:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(data_dir=Path(tmp) / "irisx", profile=Profile.SERVER)
             settings.ensure_dirs()
-            table = _calls(max(total, 100_000))
+            table = _calls(max(total, 100_010))
             load = table.slice(0, total)
             bodies = _bodies(load)
             tenants = sorted({tenant for tenant, _ in bodies} | {"probe"})

@@ -3,55 +3,25 @@
 from __future__ import annotations
 
 import re
-import struct
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from itertools import chain
 from pathlib import Path
 from types import TracebackType
 
 import psycopg
 import pyarrow as pa
-from psycopg.adapt import Dumper
-from psycopg.postgres import types as pg_types
-from psycopg.pq import Format
+import pyarrow.compute as pc
 
+from warehouse.hotstore.copy_binary import pgcopy_chunks
 from warehouse.hotstore.migrations import (
     QUALITY_ROLLUP_SELECT,
     Flavour,
     apply_migrations,
     call_rollup_select,
 )
-from warehouse.hotstore.schema import HOT_TABLES, HotTable, pg_type
-
-#: PostgreSQL type of the hot store -> the type name binary COPY's ``set_types`` wants.
-_COPY_TYPES = {
-    "text": "text",
-    "bigint": "int8",
-    "double precision": "float8",
-    "boolean": "bool",
-    "timestamptz": "timestamptz",
-    "numeric(18,6)": "numeric",
-}
-#: Microseconds from the Unix epoch (Arrow's timestamps) to 2000-01-01 (PostgreSQL's).
-_PG_EPOCH_OFFSET_US = 946_684_800_000_000
-_INT8 = struct.Struct("!q")
-
-
-class _EpochMicros(int):
-    """Marker type: registering the dumper below for it leaves ordinary ints untouched."""
-
-
-class _EpochMicrosTimestamptzDumper(Dumper):
-    """Binary timestamptz from Arrow's int64 microseconds since the Unix epoch. Building a
-    Python datetime per value cost more than the COPY itself; with this, binary COPY measured
-    ~2.3x the rows/s of Arrow-written CSV (100k calls, same machine and load)."""
-
-    oid = pg_types["timestamptz"].oid
-    format = Format.BINARY
-
-    def dump(self, obj: int) -> bytes:
-        return _INT8.pack(obj - _PG_EPOCH_OFFSET_US)
-
+from warehouse.hotstore.schema import HOT_TABLES, HotTable
 
 #: Arbitrary constant for pg_advisory_xact_lock around rollup refreshes.
 _REFRESH_LOCK = 7_240_302
@@ -108,9 +78,10 @@ class PostgresHotStore:
     range partitions created ahead of each write, dropped by ``drop_expired``, and rollup tables
     rebuilt by ``refresh_rollups``. Reads are identical on both.
 
-    Re-delivery is idempotent: rows are loaded into a temporary table, then inserted with
-    ``on conflict do nothing`` on (event_id, time column). Unlike the lake, a re-sent batch id
-    with *different* events adds them rather than replacing the earlier ones.
+    Re-delivery is idempotent: a batch is loaded with binary COPY straight into its table; if
+    any of its keys (event_id, time column) is there already, it goes through a temporary table
+    and ``insert ... on conflict do nothing`` instead. Unlike the lake, a re-sent batch id with
+    *different* events adds them rather than replacing the earlier ones.
     """
 
     def __init__(self, dsn: str, retention_days: int = 7, *, connect_timeout_s: int = 5) -> None:
@@ -187,45 +158,75 @@ class PostgresHotStore:
         if table.num_rows == 0:
             return 0
         _check_contract(family, table, hot.schema)
-        times: list[datetime] = table.column(hot.time_column).to_pylist()
+        # Computed on the Arrow column: a Python datetime per row cost more than the encoding.
+        times = table.column(hot.time_column)
         conn = self.conn
         with conn.transaction():
             if self.flavour == "plain":
-                self._create_partitions(hot, {moment.date() for moment in times})
-            conn.execute(f"create temp table hot_incoming (like {hot.name}) on commit drop")
-            self._load_incoming(hot, table)
-            inserted = conn.execute(
-                f"insert into {hot.name} select * from hot_incoming on conflict do nothing"
-            ).rowcount
-        earliest = min(times)
+                self._create_partitions(hot, set(pc.unique(times.cast(pa.date32())).to_pylist()))
+            inserted = (
+                self._copy_new_rows(hot, table)
+                if self._copy_supported
+                else self._insert_new_rows(hot, table)
+            )
+        earliest: datetime = pc.min(times).as_py()
         if self._dirty_since is None or earliest < self._dirty_since:
             self._dirty_since = earliest
         return inserted
 
-    def _load_incoming(self, hot: HotTable, table: pa.Table) -> None:
-        column_list = ", ".join(hot.columns)
+    def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> int:
+        """Binary COPY straight into the table; if any row is already there (a re-delivered
+        batch, or an event twice in it), undo that and load through a temp table and
+        ``on conflict do nothing``. COPY into the table measured ~1/3 less server time than
+        temp table + insert-select (100k calls), so the common case, new events, pays only it."""
+        chunks = pgcopy_chunks(table)
+        sent: list[bytes | memoryview] = []
+
+        def encoding() -> Iterator[bytes | memoryview]:
+            # Encoded while the server loads the previous chunk; kept for the fallback.
+            for chunk in chunks:
+                sent.append(chunk)
+                yield chunk
+
+        try:
+            with self.conn.transaction():  # a savepoint: the failed COPY leaves nothing behind
+                return self._copy(hot.name, hot, encoding())
+        except psycopg.errors.UniqueViolation:
+            pass
+        self._create_incoming(hot)
+        # The chunks sent so far, then any the failed COPY did not get to.
+        self._copy("hot_incoming", hot, chain(sent, chunks))
+        return self._insert_incoming(hot)
+
+    def _insert_new_rows(self, hot: HotTable, table: pa.Table) -> int:
+        """Without COPY (PGlite): ``executemany`` into a temp table, then the same insert."""
+        self._create_incoming(hot)
+        columns = [table.column(name).to_pylist() for name in hot.columns]
+        placeholders = ", ".join(["%s"] * len(hot.columns))
         with self.conn.cursor() as cursor:
-            if self._copy_supported:
-                cursor.adapters.register_dumper(_EpochMicros, _EpochMicrosTimestamptzDumper)
-                columns = [
-                    table.column(field.name).cast(pa.int64()).to_pylist()
-                    if pa.types.is_timestamp(field.type)
-                    else table.column(field.name).to_pylist()
-                    for field in hot.schema
-                ]
-                with cursor.copy(
-                    f"copy hot_incoming ({column_list}) from stdin (format binary)"
-                ) as copy:
-                    copy.set_types([_COPY_TYPES[pg_type(field.type)] for field in hot.schema])
-                    for row in zip(*columns, strict=True):
-                        copy.write_row(row)
-            else:
-                columns = [table.column(name).to_pylist() for name in hot.columns]
-                placeholders = ", ".join(["%s"] * len(hot.columns))
-                cursor.executemany(
-                    f"insert into hot_incoming ({column_list}) values ({placeholders})",
-                    list(zip(*columns, strict=True)),
-                )
+            cursor.executemany(
+                f"insert into hot_incoming ({', '.join(hot.columns)}) values ({placeholders})",
+                list(zip(*columns, strict=True)),
+            )
+        return self._insert_incoming(hot)
+
+    def _create_incoming(self, hot: HotTable) -> None:
+        self.conn.execute(f"create temp table hot_incoming (like {hot.name}) on commit drop")
+
+    def _insert_incoming(self, hot: HotTable) -> int:
+        return self.conn.execute(
+            f"insert into {hot.name} select * from hot_incoming on conflict do nothing"
+        ).rowcount
+
+    def _copy(self, target: str, hot: HotTable, payload: Iterable[bytes | memoryview]) -> int:
+        """Send a binary COPY payload into ``target``; returns the rows loaded."""
+        with self.conn.cursor() as cursor:
+            with cursor.copy(
+                f"copy {target} ({', '.join(hot.columns)}) from stdin (format binary)"
+            ) as copy:
+                for chunk in payload:
+                    copy.write(chunk)
+            return cursor.rowcount
 
     def _create_partitions(self, hot: HotTable, days: set[date]) -> None:
         for day in sorted(days):
