@@ -86,6 +86,24 @@ def _pair(values: list[float], *, scale: float, digits: int) -> str:
     return f"{p50:.{digits}f} / {p99:.{digits}f}"
 
 
+def _cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU seconds the processes have used so far (Linux /proc)."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # exited
+        total += int(fields[11]) + int(fields[12])  # utime, stime
+    return total / ticks
+
+
+def _pids_named(name: str) -> list[int]:
+    found = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True)
+    return [int(pid) for pid in found.stdout.split()]
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -176,6 +194,11 @@ async def _load(
 
     async def prober(client: httpx.AsyncClient) -> None:
         async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+            cursor = await conn.execute(
+                "select coalesce(sum(offered), 0) from call_minute_rollup where tenant_id = 'probe'"
+            )
+            already = await cursor.fetchone()
+            baseline = int(already[0]) if already else 0  # the warm-up probe
             number = 0
             while not done.is_set():
                 number += 1
@@ -187,7 +210,7 @@ async def _load(
                         " where tenant_id = 'probe'"
                     )
                     row = await cursor.fetchone()
-                    if row is not None and int(row[0]) >= number:
+                    if row is not None and int(row[0]) >= baseline + number:
                         break
                     if time.perf_counter() - accepted_at > 120:
                         raise RuntimeError("probe never reached the rollup")
@@ -387,8 +410,21 @@ def run() -> BenchResult:
             while asyncio.run(_backlog(config)) != 0:
                 time.sleep(0.2)
 
+            groups = {
+                "API (irisx serve)": [processes[1].pid],
+                "stream worker (incl. chDB)": [processes[0].pid],
+                "NATS server": _pids_named("nats-server"),
+                "PostgreSQL": _pids_named("postgres"),
+            }
+            cpu_before = {group: _cpu_seconds(pids) for group, pids in groups.items()}
+            own_before = time.process_time()
             outcome = asyncio.run(_load(base_url, keys, bodies, dsn, warm))
             drained_at = _wait_drained(config)
+            cpu_used = {
+                group: _cpu_seconds(pids) - cpu_before[group] for group, pids in groups.items()
+            }
+            cpu_used["load generator + probe (this process)"] = time.process_time() - own_before
+            wall = drained_at - outcome.started
             e2e_rate = outcome.accepted / (drained_at - outcome.started)
             accept_rate = outcome.accepted / (outcome.accepted_by - outcome.started)
 
@@ -478,6 +514,13 @@ def run() -> BenchResult:
             f"{hot_rows:,} / {warehouse_rows:,} / {mart_calls:,}",
         ],
     ]
+    for group, seconds in cpu_used.items():
+        rows.append(
+            [
+                f"CPU while loading: {group}, core-seconds (share of {wall:.1f} s)",
+                f"{seconds:.1f} ({seconds / wall:.0%})",
+            ]
+        )
     for name, rate in alone:
         rows.append(
             [

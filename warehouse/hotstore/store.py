@@ -93,8 +93,9 @@ class PostgresHotStore:
         self._conn: psycopg.Connection | None = None
         self._flavour: Flavour | None = None
         self._copy_supported = True
-        #: Earliest event time written since the last refresh (what refresh_rollups must redo).
+        #: Event times written since the last refresh: what refresh_rollups must redo.
         self._dirty_since: datetime | None = None
+        self._dirty_until: datetime | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -169,10 +170,23 @@ class PostgresHotStore:
                 if self._copy_supported
                 else self._insert_new_rows(hot, table)
             )
-        earliest: datetime = pc.min(times).as_py()
+        self._mark_dirty(hot, table)
+        return inserted
+
+    def _mark_dirty(self, hot: HotTable, table: pa.Table) -> None:
+        """Widen the rollup window to this batch: from its earliest partition time to its
+        latest timestamp of any kind (a call's RTCP reports fall between its start and end, and
+        the quality rollup takes the carrier from the call)."""
+        earliest: datetime = pc.min(table.column(hot.time_column)).as_py()
+        latest = max(
+            pc.max(table.column(field.name)).as_py() or earliest
+            for field in table.schema
+            if pa.types.is_timestamp(field.type)
+        )
         if self._dirty_since is None or earliest < self._dirty_since:
             self._dirty_since = earliest
-        return inserted
+        if self._dirty_until is None or latest > self._dirty_until:
+            self._dirty_until = latest
 
     def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> int:
         """Binary COPY straight into the table; if any row is already there (a re-delivered
@@ -244,39 +258,55 @@ class PostgresHotStore:
 
     # -- rollups and retention --------------------------------------------------------------
 
-    def refresh_rollups(self, since: datetime | None = None) -> None:
-        """Recompute the minute rollups from ``since`` (default: the earliest event time
-        written since the last refresh) to now. The stream worker calls it after each batch."""
-        since = since or self._dirty_since
+    def refresh_rollups(self, since: datetime | None = None, until: datetime | None = None) -> None:
+        """Recompute the minute rollups of the minutes from ``since`` to ``until`` (defaults:
+        the window of what was written since the last refresh; ``since`` alone: to now). The
+        stream worker calls it after each batch: only the minutes a batch can change are
+        redone, so the cost follows the batch, not the age of its oldest event (a late batch of
+        yesterday's calls does not recompute everything since yesterday)."""
+        if since is None:
+            since, until = self._dirty_since, self._dirty_until
         if since is None:
             return
-        minute = since.astimezone(UTC).replace(second=0, microsecond=0)
+        first = since.astimezone(UTC).replace(second=0, microsecond=0)
+        # Exclusive end: the minute after ``until`` (RTCP reports may trail a call's end by a
+        # few seconds, so one more minute is redone).
+        end = (until or datetime.now(UTC)).astimezone(UTC).replace(
+            second=0, microsecond=0
+        ) + timedelta(minutes=2)
         conn = self.conn
         if self.flavour == "timescaledb":
             # refresh_continuous_aggregate refuses to run inside a transaction block.
             conn.execute(
-                "call refresh_continuous_aggregate('call_minute_rollup', %s::timestamptz, null)",
-                (minute,),
+                "call refresh_continuous_aggregate('call_minute_rollup', %s::timestamptz,"
+                " %s::timestamptz)",
+                (first, end),
             )
         with conn.transaction():
             # Serialise refreshes: two concurrent delete+insert would each keep the other's rows.
             conn.execute("select pg_advisory_xact_lock(%s)", (_REFRESH_LOCK,))
             if self.flavour == "plain":
-                conn.execute("delete from call_minute_rollup where minute >= %s", (minute,))
+                conn.execute(
+                    "delete from call_minute_rollup where minute >= %s and minute < %s",
+                    (first, end),
+                )
                 conn.execute(
                     "insert into call_minute_rollup"
                     + call_rollup_select("date_trunc('minute', start_at)")
-                    + " where start_at >= %s group by 1, 2, 3, 4",
-                    (minute,),
+                    + " where start_at >= %s and start_at < %s group by 1, 2, 3, 4",
+                    (first, end),
                 )
-            conn.execute("delete from quality_minute_rollup where minute >= %s", (minute,))
+            conn.execute(
+                "delete from quality_minute_rollup where minute >= %s and minute < %s",
+                (first, end),
+            )
             conn.execute(
                 "insert into quality_minute_rollup"
                 + QUALITY_ROLLUP_SELECT
-                + " where r.occurred_at >= %s group by 1, 2, 3",
-                (minute,),
+                + " where r.occurred_at >= %s and r.occurred_at < %s group by 1, 2, 3",
+                (first, end),
             )
-        self._dirty_since = None
+        self._dirty_since = self._dirty_until = None
 
     def drop_expired(self, now: datetime | None = None) -> list[str]:
         """Drop raw data older than the retention (whole days) and the rollup rows of those
