@@ -86,6 +86,7 @@ class BatchWorker:
         max_deliver: int = 5,
         ack_wait_s: float = 60.0,
         nak_delay_s: float = 1.0,
+        linger_s: float = 0.05,
     ) -> None:
         if not sinks:
             raise ValueError("sinks: a worker needs at least one sink")
@@ -98,6 +99,9 @@ class BatchWorker:
         self.max_deliver = max_deliver
         self.ack_wait_s = ack_wait_s
         self.nak_delay_s = nak_delay_s
+        #: How long a partial fetch waits for more messages to join its write: larger inserts
+        #: for the stores (each chDB insert is a part to merge) at the cost of this much latency.
+        self.linger_s = linger_s
         self.stats = WorkerStats()
 
     async def run(self, *, once: bool = False, fetch_timeout_s: float = 1.0) -> WorkerStats:
@@ -135,6 +139,7 @@ class BatchWorker:
                     if once and await self._drained(subscription):
                         return
                     continue
+                messages = await self._top_up(subscription, messages)
                 if await self.handle_fetch(family, messages):
                     backoff = 0.0
                     continue
@@ -143,6 +148,21 @@ class BatchWorker:
             if once:
                 return
             await asyncio.sleep(backoff)
+
+    async def _top_up(
+        self, subscription: JetStreamContext.PullSubscription, messages: list[Msg]
+    ) -> list[Msg]:
+        """Fetch more until ``fetch_batch`` messages or ``linger_s`` have passed."""
+        deadline = asyncio.get_running_loop().time() + self.linger_s
+        while len(messages) < self.fetch_batch:
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0.001:
+                break
+            try:
+                messages += await subscription.fetch(self.fetch_batch - len(messages), timeout=left)
+            except TimeoutError:
+                break
+        return messages
 
     @staticmethod
     async def _drained(subscription: JetStreamContext.PullSubscription) -> bool:

@@ -104,6 +104,14 @@ def register(app: typer.Typer) -> None:
                 help="Seconds before a batch delivered to a worker that died is redelivered",
             ),
         ] = 30.0,
+        linger: Annotated[
+            float,
+            typer.Option(
+                "--linger",
+                min=0.0,
+                help="Seconds a partial pull waits for more batches to join its insert",
+            ),
+        ] = 0.05,
         fetch_timeout: Annotated[
             float, typer.Option("--fetch-timeout", min=0.05, help="Seconds a pull waits")
         ] = 1.0,
@@ -138,6 +146,7 @@ def register(app: typer.Typer) -> None:
                 fetch_batch=fetch_batch,
                 max_deliver=max_deliver,
                 ack_wait_s=ack_wait,
+                linger_s=linger,
             )
             for store, sink in sinks.items()
         }
