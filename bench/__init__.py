@@ -5,6 +5,9 @@ Each benchmark module exposes ``run() -> BenchResult``; the runner prints one ta
 
 from __future__ import annotations
 
+import math
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -14,3 +17,13 @@ class BenchResult:
     columns: list[str]
     rows: list[list[str]]
     notes: list[str] = field(default_factory=list)
+
+
+def best_of(repeats: int, action: Callable[[], object]) -> float:
+    """Seconds of the fastest of ``repeats`` runs of ``action`` (the least disturbed one)."""
+    best = math.inf
+    for _ in range(repeats):
+        began = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - began)
+    return best

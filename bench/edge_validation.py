@@ -17,10 +17,7 @@ The two tables are checked to be equal before anything is timed.
 
 from __future__ import annotations
 
-import math
 import tempfile
-import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -28,7 +25,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from bench import BenchResult
+from bench import BenchResult, best_of
 from ingest import DeadLetterStore, read_objects
 from ingest.contracts import CallRecord
 from ingest.validate import (
@@ -43,15 +40,6 @@ from telephony.simulator import SimulationConfig, simulate
 
 EVENTS = 1_000
 REPEATS = 15
-
-
-def _best_of(repeats: int, action: Callable[[], object]) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        began = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def call_body(events: int = EVENTS) -> tuple[bytes, str]:
@@ -110,13 +98,13 @@ def run() -> BenchResult:
         if not http_core().equals(expected):
             raise AssertionError("ingest_tenant_batch built a different table")
         timings = {
-            "baseline: orjson + pydantic per event + events_to_table": _best_of(
+            "baseline: orjson + pydantic per event + events_to_table": best_of(
                 REPEATS, lambda: contract_path(body, tenant)
             ),
-            "fast edge: orjson + validate_records": _best_of(
+            "fast edge: orjson + validate_records": best_of(
                 REPEATS, lambda: fast_edge(body, tenant)
             ),
-            "ingest_tenant_batch (HTTP core, parsed body)": _best_of(REPEATS, http_core),
+            "ingest_tenant_batch (HTTP core, parsed body)": best_of(REPEATS, http_core),
         }
     baseline = next(iter(timings.values()))
     rows = [

@@ -10,31 +10,20 @@ thing: ``json.loads`` and ``CallRecord.model_validate`` per line, ``model_dump``
 from __future__ import annotations
 
 import json
-import math
 import tempfile
-import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
 import pyarrow.parquet as pq
 
-from bench import BenchResult
+from bench import BenchResult, best_of
 from ingest import DeadLetterStore, ingest_paths
 from ingest.contracts import CallRecord, models_to_table
 from telephony.simulator import SimulationConfig, simulate, write_result
 from warehouse import ParquetLake
 
 REPEATS = 3
-
-
-def _best_of(repeats: int, action: Callable[[], object]) -> float:
-    best = math.inf
-    for _ in range(repeats):
-        began = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - began)
-    return best
 
 
 def _naive(ndjson: Path, out: Path) -> int:
@@ -69,9 +58,9 @@ def run() -> BenchResult:
             return action
 
         timings = {
-            "ingest_paths, NDJSON input": _best_of(REPEATS, ours("ndjson")),
-            "ingest_paths, Parquet input": _best_of(REPEATS, ours("parquet")),
-            "naive per-event baseline, NDJSON": _best_of(
+            "ingest_paths, NDJSON input": best_of(REPEATS, ours("ndjson")),
+            "ingest_paths, Parquet input": best_of(REPEATS, ours("parquet")),
+            "naive per-event baseline, NDJSON": best_of(
                 REPEATS, lambda: _naive(root / "ndjson" / "call.ndjson", root / "naive.parquet")
             ),
         }

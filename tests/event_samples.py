@@ -5,6 +5,7 @@ Inputs as a producer would send them (JSON types, text); tests change one field 
 
 from __future__ import annotations
 
+import copy
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -133,3 +134,14 @@ def recent_call_timeline(minutes_ago: int = 60) -> dict[str, str]:
         "end_at": stamp(start + timedelta(seconds=30)),
         "occurred_at": stamp(start + timedelta(seconds=30)),
     }
+
+
+def sample_event(family: str, /, **changes: Any) -> dict[str, Any]:
+    """A valid sample of ``family`` with fields changed (``...`` removes one)."""
+    record = copy.deepcopy(VALID_EVENTS[family])
+    for name, value in changes.items():
+        if value is ...:
+            record.pop(name, None)
+        else:
+            record[name] = value
+    return record

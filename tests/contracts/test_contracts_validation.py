@@ -3,13 +3,12 @@ with an error that names the offending field."""
 
 from __future__ import annotations
 
-import copy
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 import pytest
-from event_samples import CALL_ID, VALID_EVENTS
+from event_samples import CALL_ID, VALID_EVENTS, sample_event
 from pydantic import ValidationError
 
 from ingest.contracts import (
@@ -23,14 +22,7 @@ from ingest.contracts import (
 VALID: dict[str, dict[str, Any]] = VALID_EVENTS
 
 
-def event(family: str, **changes: Any) -> dict[str, Any]:
-    record = copy.deepcopy(VALID[family])
-    for name, value in changes.items():
-        if value is ...:
-            record.pop(name, None)
-        else:
-            record[name] = value
-    return record
+event = sample_event
 
 
 def named_fields(error: ValidationError) -> set[str]:

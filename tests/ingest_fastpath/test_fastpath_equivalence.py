@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 import pyarrow as pa
 import pytest
-from event_samples import CALL_ID, VALID_EVENTS, call_record
+from event_samples import CALL_ID, call_record, sample_event
 from pydantic import Field
 
 from ingest import DeadLetter, DeadLetterStore, RawRecord, read_objects, read_path
@@ -68,15 +68,7 @@ def assert_same_decisions(
     return expected
 
 
-def event(family: str, /, **changes: Any) -> dict[str, Any]:
-    """A valid sample of ``family`` with fields changed (``...`` removes one)."""
-    record = copy.deepcopy(VALID_EVENTS[family])
-    for name, value in changes.items():
-        if value is ...:
-            record.pop(name, None)
-        else:
-            record[name] = value
-    return record
+event = sample_event
 
 
 @pytest.fixture(scope="module")
