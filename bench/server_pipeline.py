@@ -56,7 +56,7 @@ from warehouse.sinks import ClickHouseWarehouseSink, HotStoreSink
 
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 BATCH = 1_000
-IN_FLIGHT = 4
+IN_FLIGHT = int(os.environ.get("IRISX_BENCH_IN_FLIGHT", "8"))
 PROBE_EVERY_S = 0.25
 NAIVE_EVENTS = 20_000
 #: Rows/s of each store's bulk path measured alone on this machine (shared/reference/LIMITS.md).

@@ -36,3 +36,7 @@ class MaintainedSink(BatchSink, Protocol):
     block (e.g. while another process borrows the store) and messages wait in the stream."""
 
     def between_batches(self) -> None: ...
+
+    def flush(self) -> None:
+        """Finish deferred work now: called when the stream is idle and when the worker stops."""
+        ...

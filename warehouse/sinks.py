@@ -95,6 +95,9 @@ class ClickHouseWarehouseSink:
             self.landing.record(family, event_days(table), rows=table.num_rows)
         return []
 
+    def flush(self) -> None:
+        """Nothing is deferred: every write is committed when ``write_batch`` returns."""
+
     def between_batches(self) -> None:
         if self._yield is None or not self._yield.should_yield():
             return
@@ -114,17 +117,28 @@ class ClickHouseWarehouseSink:
 
 class HotStoreSink:
     """Calls, RTCP reports and agent states into the PostgreSQL hot store; other families are
-    not kept there. After each committed write the minute rollups are refreshed, so a wallboard
-    sees an event about one batch after it was accepted; expired days are dropped hourly."""
+    not kept there. The minute rollups are refreshed at most every ``refresh_every_s`` (after a
+    write, or between batches when the stream is quiet), so a wallboard sees an event within
+    about that long after its batch was committed; expired days are dropped hourly. Each insert
+    queues its window in the store itself, so deferring the refresh loses nothing on a crash."""
 
     def __init__(
-        self, store: PostgresHotStore, *, refresh_rollups: bool = True, expire_every_s: float = 3600
+        self,
+        store: PostgresHotStore,
+        *,
+        refresh_rollups: bool = True,
+        refresh_every_s: float = 0.5,
+        expire_every_s: float = 3600,
     ) -> None:
         self.store = store
         self.refresh_rollups = refresh_rollups
+        self.refresh_every_s = refresh_every_s
         self.expire_every_s = expire_every_s
         self._migrated = False
         self._next_expiry = 0.0
+        self._next_refresh = 0.0
+        # True at start: a previous worker may have died with a window queued.
+        self._refresh_pending = True
         self._lock = threading.Lock()
 
     def write_batch(self, family: str, table: pa.Table, batch_id: str) -> list[Path]:
@@ -133,17 +147,32 @@ class HotStoreSink:
         with self._lock, self._unavailable_on_store_errors():
             self._ensure_migrated()
             self.store.insert(family, table)
-            if self.refresh_rollups:
-                self.store.refresh_rollups()
+            self._refresh_pending = True
+            self._refresh_if_due()
         return []
 
     def between_batches(self) -> None:
-        if time.monotonic() < self._next_expiry:
-            return
         with self._lock, self._unavailable_on_store_errors():
-            self._ensure_migrated()
-            self.store.drop_expired()
-        self._next_expiry = time.monotonic() + self.expire_every_s
+            self._refresh_if_due()
+            if time.monotonic() >= self._next_expiry:
+                self._ensure_migrated()
+                self.store.drop_expired()
+                self._next_expiry = time.monotonic() + self.expire_every_s
+
+    def flush(self) -> None:
+        """Refresh now whatever is pending (the stream is idle, or the worker stops)."""
+        with self._lock, self._unavailable_on_store_errors():
+            self._refresh_if_due(force=True)
+
+    def _refresh_if_due(self, *, force: bool = False) -> None:
+        if not (self.refresh_rollups and self._refresh_pending):
+            return
+        if not force and time.monotonic() < self._next_refresh:
+            return
+        self._ensure_migrated()
+        self.store.refresh_rollups()
+        self._refresh_pending = False
+        self._next_refresh = time.monotonic() + self.refresh_every_s
 
     def close(self) -> None:
         with self._lock:

@@ -86,7 +86,7 @@ class BatchWorker:
         max_deliver: int = 5,
         ack_wait_s: float = 60.0,
         nak_delay_s: float = 1.0,
-        linger_s: float = 0.05,
+        linger_s: float = 0.2,
     ) -> None:
         if not sinks:
             raise ValueError("sinks: a worker needs at least one sink")
@@ -136,6 +136,9 @@ class BatchWorker:
                 try:
                     messages = await subscription.fetch(self.fetch_batch, timeout=fetch_timeout_s)
                 except TimeoutError:  # nats-py raises its own subclass or asyncio's, by path
+                    # Idle: deferred work (e.g. rollup refreshes) need not wait any longer.
+                    if not await self._flush_sinks():
+                        continue
                     if once and await self._drained(subscription):
                         return
                     continue
@@ -169,6 +172,18 @@ class BatchWorker:
         """Nothing left for this consumer: an empty fetch alone can also mean a slow server."""
         info = await subscription.consumer_info()
         return not info.num_pending and not info.num_ack_pending
+
+    async def _flush_sinks(self) -> bool:
+        """Run the sinks' deferred work now; False when a store is down."""
+        for sink in self.sinks:
+            if isinstance(sink, MaintainedSink):
+                try:
+                    await asyncio.to_thread(sink.flush)
+                except StoreUnavailableError as exc:
+                    self.stats.outages += 1
+                    self.stats.errors.append(f"sink {type(sink).__name__}: {exc}")
+                    return False
+        return True
 
     async def _maintain_sinks(self) -> bool:
         """Run the sinks' between-batches work; False when a store is down (fetch nothing)."""

@@ -111,7 +111,7 @@ def register(app: typer.Typer) -> None:
                 min=0.0,
                 help="Seconds a partial pull waits for more batches to join its insert",
             ),
-        ] = 0.05,
+        ] = 0.2,
         fetch_timeout: Annotated[
             float, typer.Option("--fetch-timeout", min=0.05, help="Seconds a pull waits")
         ] = 1.0,

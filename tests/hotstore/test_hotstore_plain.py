@@ -54,7 +54,7 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(1, "plain"), (2, "plain"), (3, "plain")]
+    assert versions == [(1, "plain"), (2, "plain"), (3, "plain"), (4, "plain")]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"

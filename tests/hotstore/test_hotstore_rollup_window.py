@@ -75,3 +75,38 @@ def test_minutes_outside_the_batch_are_not_recomputed(
             " and minute = '2024-05-02 10:00+00'"
         ).fetchone()  # type: ignore[misc]
     assert offered == 99
+
+
+def test_a_queued_window_survives_a_restart(plain_dsn: str) -> None:
+    # A worker inserts and dies before refreshing: the window is queued in the database...
+    with PostgresHotStore(plain_dsn) as crashed:
+        crashed.migrate()
+        crashed.insert("call", events.calls())
+    with psycopg.connect(plain_dsn) as conn:
+        assert conn.execute("select count(*) from call_minute_rollup").fetchone() == (0,)
+        assert conn.execute("select count(*) from rollup_dirty").fetchone() == (1,)
+    # ...so the next worker's first refresh rolls those minutes up, and empties the queue.
+    with PostgresHotStore(plain_dsn) as restarted:
+        restarted.refresh_rollups()
+        stats = restarted.live_call_stats(
+            "acme", minutes=5, now=datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+        )
+        assert (stats.offered, stats.answered, stats.abandoned) == (4, 3, 1)
+        restarted.refresh_rollups()  # nothing queued: a no-op
+    with psycopg.connect(plain_dsn) as conn:
+        assert conn.execute("select count(*) from rollup_dirty").fetchone() == (0,)
+
+
+def test_sink_defers_refreshes_within_its_interval_and_flushes(plain_dsn: str) -> None:
+    from warehouse.sinks import HotStoreSink
+
+    sink = HotStoreSink(PostgresHotStore(plain_dsn), refresh_every_s=3600)
+    calls = events.calls()
+    first, rest = calls.slice(0, 1), calls.slice(1)
+    sink.write_batch("call", first, "a")  # the first refresh is due at once
+    sink.write_batch("call", rest, "b")  # within the interval: deferred
+    now = datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+    assert sink.store.live_call_stats("acme", minutes=5, now=now).offered == 1
+    sink.flush()  # idle stream or stopping worker
+    assert sink.store.live_call_stats("acme", minutes=5, now=now).offered == 4
+    sink.close()

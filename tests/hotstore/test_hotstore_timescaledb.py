@@ -24,7 +24,7 @@ def store(timescaledb_dsn: str) -> Iterator[PostgresHotStore]:
     # One PGlite database per session and one module using it: tests below run in order on it.
     with PostgresHotStore(timescaledb_dsn, retention_days=7) as hot:
         assert hot.flavour == "timescaledb"
-        assert hot.migrate() == [1, 2, 3]
+        assert hot.migrate() == [1, 2, 3, 4]
         yield hot
 
 

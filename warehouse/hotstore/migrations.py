@@ -158,6 +158,17 @@ def _policies(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -
         )
 
 
+def _rollup_queue(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """The window of event times written but not yet rolled up, committed with the rows: a
+    refresh may run later than the write (once per interval, not per batch) without a crash in
+    between ever leaving rollups stale."""
+    conn.execute(
+        "create table if not exists rollup_dirty ("
+        " id smallint primary key check (id = 1),"
+        " since timestamptz not null, until timestamptz not null)"
+    )
+
+
 Migration = Callable[[psycopg.Connection, Flavour, int], None]
 
 #: (version, name, step) in order; never edit a released step, add a new one.
@@ -165,6 +176,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (1, "raw tables", _raw_tables),
     (2, "minute rollups", _rollups),
     (3, "timescaledb policies", _policies),
+    (4, "rollup refresh queue", _rollup_queue),
 ]
 
 

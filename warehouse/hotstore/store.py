@@ -28,6 +28,14 @@ _REFRESH_LOCK = 7_240_302
 _PARTITION_NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
 
 
+def _minute_window(since: datetime, until: datetime | None) -> tuple[datetime, datetime]:
+    """[first minute, exclusive end) covering ``since``..``until`` (None: now); one extra minute
+    at the end because RTCP reports may trail a call's end by a few seconds."""
+    first = since.astimezone(UTC).replace(second=0, microsecond=0)
+    last = (until or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
+    return first, last + timedelta(minutes=2)
+
+
 def _check_contract(family: str, table: pa.Table, contract: pa.Schema) -> None:
     """Reject a batch that is not in the contract schema, naming the first offending field.
     Nullability is checked on the data, not the schema flag, so an equivalent table built
@@ -93,9 +101,6 @@ class PostgresHotStore:
         self._conn: psycopg.Connection | None = None
         self._flavour: Flavour | None = None
         self._copy_supported = True
-        #: Event times written since the last refresh: what refresh_rollups must redo.
-        self._dirty_since: datetime | None = None
-        self._dirty_until: datetime | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -170,7 +175,7 @@ class PostgresHotStore:
                 if self._copy_supported
                 else self._insert_new_rows(hot, table)
             )
-        self._mark_dirty(hot, table)
+            self._mark_dirty(hot, table)
         return inserted
 
     def _mark_dirty(self, hot: HotTable, table: pa.Table) -> None:
@@ -183,10 +188,13 @@ class PostgresHotStore:
             for field in table.schema
             if pa.types.is_timestamp(field.type)
         )
-        if self._dirty_since is None or earliest < self._dirty_since:
-            self._dirty_since = earliest
-        if self._dirty_until is None or latest > self._dirty_until:
-            self._dirty_until = latest
+        # In the insert's transaction: rows and "roll these minutes up" commit together.
+        self.conn.execute(
+            "insert into rollup_dirty (id, since, until) values (1, %s, %s)"
+            " on conflict (id) do update set since = least(rollup_dirty.since, excluded.since),"
+            " until = greatest(rollup_dirty.until, excluded.until)",
+            (earliest, latest),
+        )
 
     def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> int:
         """Binary COPY straight into the table; if any row is already there (a re-delivered
@@ -259,22 +267,22 @@ class PostgresHotStore:
     # -- rollups and retention --------------------------------------------------------------
 
     def refresh_rollups(self, since: datetime | None = None, until: datetime | None = None) -> None:
-        """Recompute the minute rollups of the minutes from ``since`` to ``until`` (defaults:
-        the window of what was written since the last refresh; ``since`` alone: to now). The
-        stream worker calls it after each batch: only the minutes a batch can change are
-        redone, so the cost follows the batch, not the age of its oldest event (a late batch of
-        yesterday's calls does not recompute everything since yesterday)."""
-        if since is None:
-            since, until = self._dirty_since, self._dirty_until
-        if since is None:
-            return
-        first = since.astimezone(UTC).replace(second=0, microsecond=0)
-        # Exclusive end: the minute after ``until`` (RTCP reports may trail a call's end by a
-        # few seconds, so one more minute is redone).
-        end = (until or datetime.now(UTC)).astimezone(UTC).replace(
-            second=0, microsecond=0
-        ) + timedelta(minutes=2)
+        """Recompute the minute rollups from ``since`` to ``until`` (``since`` alone: to now).
+
+        Without arguments: the queued window, i.e. the event times written since the last
+        refresh. The queue is a row committed with each insert, so the refresh may run later
+        than the write (the stream worker runs it at most once per interval) and a crash in
+        between never leaves rollups stale. Only the minutes the writes can change are redone:
+        the cost follows the batches, not the age of their oldest event."""
         conn = self.conn
+        queued = since is None
+        if queued:
+            row = conn.execute("select since, until from rollup_dirty").fetchone()
+            if row is None:
+                return
+            since, until = row
+        assert since is not None
+        first, end = _minute_window(since, until)
         if self.flavour == "timescaledb":
             # refresh_continuous_aggregate refuses to run inside a transaction block.
             conn.execute(
@@ -285,6 +293,13 @@ class PostgresHotStore:
         with conn.transaction():
             # Serialise refreshes: two concurrent delete+insert would each keep the other's rows.
             conn.execute("select pg_advisory_xact_lock(%s)", (_REFRESH_LOCK,))
+            if queued:
+                # Take the queue (writers wait on its row until this commits); a window widened
+                # by a writer that committed since the read above is taken whole.
+                row = conn.execute("delete from rollup_dirty returning since, until").fetchone()
+                if row is None:
+                    return  # another refresher took it
+                first, end = _minute_window(min(since, row[0]), max(until, row[1]))
             if self.flavour == "plain":
                 conn.execute(
                     "delete from call_minute_rollup where minute >= %s and minute < %s",
@@ -306,7 +321,6 @@ class PostgresHotStore:
                 + " where r.occurred_at >= %s and r.occurred_at < %s group by 1, 2, 3",
                 (first, end),
             )
-        self._dirty_since = self._dirty_until = None
 
     def drop_expired(self, now: datetime | None = None) -> list[str]:
         """Drop raw data older than the retention (whole days) and the rollup rows of those
