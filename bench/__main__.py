@@ -17,6 +17,7 @@ BENCHMARKS: tuple[str, ...] = (
     "edge_validation",
     "server_pipeline",
     "hotstore_load",
+    "rating_rate",
 )
 
 

@@ -30,6 +30,7 @@ COMMAND_MODULES = (
     "serve",
     "worker",
     "webhook_secret",
+    "rate",
 )
 
 for _name in COMMAND_MODULES:
