@@ -175,22 +175,17 @@ class BatchWorker:
 
     async def _flush_sinks(self) -> bool:
         """Run the sinks' deferred work now; False when a store is down."""
-        for sink in self.sinks:
-            if isinstance(sink, MaintainedSink):
-                try:
-                    await asyncio.to_thread(sink.flush)
-                except StoreUnavailableError as exc:
-                    self.stats.outages += 1
-                    self.stats.errors.append(f"sink {type(sink).__name__}: {exc}")
-                    return False
-        return True
+        return await self._on_maintained_sinks("flush")
 
     async def _maintain_sinks(self) -> bool:
         """Run the sinks' between-batches work; False when a store is down (fetch nothing)."""
+        return await self._on_maintained_sinks("between_batches")
+
+    async def _on_maintained_sinks(self, method: str) -> bool:
         for sink in self.sinks:
             if isinstance(sink, MaintainedSink):
                 try:
-                    await asyncio.to_thread(sink.between_batches)
+                    await asyncio.to_thread(getattr(sink, method))
                 except StoreUnavailableError as exc:
                     self.stats.outages += 1
                     self.stats.errors.append(f"sink {type(sink).__name__}: {exc}")
