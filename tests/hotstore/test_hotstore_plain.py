@@ -54,7 +54,7 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(1, "plain"), (2, "plain"), (3, "plain"), (4, "plain")]
+    assert versions == [(1, "plain"), (2, "plain"), (3, "plain"), (4, "plain"), (5, "plain")]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"
@@ -66,7 +66,14 @@ def test_wallboard_call_stats_match_hand_counts(plain_dsn: str, store: PostgresH
     _load(store)
     assert _partitions(plain_dsn, "calls") == ["calls_p20240501", "calls_p20240502"]
     assert store.live_call_stats("acme", 5, now=NOW) == CallStats(
-        offered=4, answered=3, abandoned=1, answered_within_20s=1, billsec=75, handle_sec=65
+        offered=4,
+        answered=3,
+        abandoned=1,
+        answered_within_20s=1,
+        billsec=75,
+        handle_sec=65,
+        queued=3,  # c2, c3, c4
+        handled=2,  # c2, c4 (answered by an agent)
     )
     assert store.live_call_stats("other", 5, now=NOW).offered == 1
     # 10:00 bucket lies outside (10:01:30, 10:04:30] ...

@@ -110,3 +110,20 @@ def test_sink_defers_refreshes_within_its_interval_and_flushes(plain_dsn: str) -
     sink.flush()  # idle stream or stopping worker
     assert sink.store.live_call_stats("acme", minutes=5, now=now).offered == 4
     sink.close()
+
+
+def test_upgrade_to_rollup_denominators_recomputes_existing_minutes(plain_dsn: str) -> None:
+    with PostgresHotStore(plain_dsn) as store:
+        store.migrate()
+        store.insert("call", events.calls())
+        store.refresh_rollups()
+        # Back to the schema before migration 5: rollup rows without queued/handled.
+        store.conn.execute("alter table call_minute_rollup drop column queued")
+        store.conn.execute("alter table call_minute_rollup drop column handled")
+        store.conn.execute("delete from schema_migrations where version = 5")
+        assert store.migrate() == [5]  # adds the columns and queues every minute with calls
+        store.refresh_rollups()
+        stats = store.live_call_stats(
+            "acme", minutes=5, now=datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+        )
+    assert (stats.queued, stats.handled, stats.offered) == (3, 2, 4)

@@ -133,6 +133,10 @@ def test_live_calls_are_the_hand_worked_totals_of_the_window(
         "answered_within_20s": 1,
         "total_billsec": 50,
         "total_handle_sec": 65,
+        "queued": 3,  # all three calls of the window went through q1
+        "handled": 2,  # calls 1 and 3 were answered by an agent
+        "service_level_20s": pytest.approx(1 / 3),
+        "aht_sec": 32.5,  # (25 + 10 + 5) + 25 over 2 calls
         "asr": pytest.approx(2 / 3),
         "acd_sec": 25.0,
     }

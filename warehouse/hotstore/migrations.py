@@ -22,7 +22,9 @@ _MIGRATION_LOCK = 7_240_301
 def call_rollup_select(bucket: str) -> str:
     """Per-minute call rollup; same definitions as dbt's fct_calls (abandoned = queued and not
     answered; within 20 s = queued, answered and queue wait <= 20 s; handle = talk + hold +
-    wrap-up of agent-answered calls). ``case`` rather than ``filter`` because TimescaleDB
+    wrap-up of agent-answered calls; queued and handled count the denominators of service level
+    and AHT). Columns added later come last (migration 5 appends them to the plain table).
+    ``case`` rather than ``filter`` because TimescaleDB
     continuous aggregates reject some aggregate forms."""
     return f"""
     select
@@ -37,7 +39,10 @@ def call_rollup_select(bucket: str) -> str:
             then 1 else 0 end) as answered_within_20s,
         sum(billsec) as billsec_sum,
         sum(case when answer_at is not null and agent_id is not null
-            then billsec + hold_sec + wrapup_sec else 0 end) as handle_sec_sum
+            then billsec + hold_sec + wrapup_sec else 0 end) as handle_sec_sum,
+        sum(case when queue_id is not null then 1 else 0 end) as queued,
+        sum(case when answer_at is not null and agent_id is not null then 1 else 0 end)
+            as handled
     from calls"""
 
 
@@ -81,18 +86,22 @@ def _raw_tables(conn: psycopg.Connection, flavour: Flavour, retention_days: int)
     conn.execute("create index if not exists calls_tenant_call on calls (tenant_id, call_id)")
 
 
+def _call_rollup_aggregate(conn: psycopg.Connection) -> None:
+    # materialized_only: reads see what refresh_rollups (or the policy) materialised, the
+    # same contract as the plain path.
+    conn.execute(
+        "create materialized view if not exists call_minute_rollup"
+        " with (timescaledb.continuous, timescaledb.materialized_only = true) as"
+        + call_rollup_select("time_bucket('1 minute', start_at)")
+        + " group by 1, 2, 3, 4 with no data"
+    )
+    # Materialised chunks default to 10x the raw chunk; 1 day lets retention drop whole days.
+    conn.execute("select set_chunk_time_interval('call_minute_rollup', interval '1 day')")
+
+
 def _rollups(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
     if flavour == "timescaledb":
-        # materialized_only: reads see what refresh_rollups (or the policy) materialised, the
-        # same contract as the plain path.
-        conn.execute(
-            "create materialized view if not exists call_minute_rollup"
-            " with (timescaledb.continuous, timescaledb.materialized_only = true) as"
-            + call_rollup_select("time_bucket('1 minute', start_at)")
-            + " group by 1, 2, 3, 4 with no data"
-        )
-        # Materialised chunks default to 10x the raw chunk; 1 day lets retention drop whole days.
-        conn.execute("select set_chunk_time_interval('call_minute_rollup', interval '1 day')")
+        _call_rollup_aggregate(conn)
     else:
         conn.execute(
             """create table if not exists call_minute_rollup (
@@ -169,6 +178,46 @@ def _rollup_queue(conn: psycopg.Connection, flavour: Flavour, retention_days: in
     )
 
 
+def _rollup_denominators(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """Queued and handled counts per minute, so wallboards can show service level (answered
+    within 20 s / queued) and AHT (handle seconds / handled) exactly. The plain table gets the
+    columns (existing rows: recomputed by the next refresh of their minutes; set to 0 until
+    then); TimescaleDB's continuous aggregate cannot be altered, so it is rebuilt from the raw
+    hypertable with its refresh policy."""
+    if flavour == "plain":
+        for column in ("queued", "handled"):
+            conn.execute(
+                f"alter table call_minute_rollup add column if not exists {column}"
+                " bigint not null default 0"
+            )
+        _queue_all_calls(conn)
+        return
+    columns = conn.execute(
+        "select 1 from information_schema.columns"
+        " where table_name = 'call_minute_rollup' and column_name = 'queued'"
+    ).fetchone()
+    if columns is not None:  # created by migration 2 with today's definition
+        return
+    conn.execute("drop materialized view if exists call_minute_rollup cascade")
+    _call_rollup_aggregate(conn)
+    conn.execute(
+        "select add_continuous_aggregate_policy('call_minute_rollup',"
+        " start_offset => interval '2 hours', end_offset => interval '1 minute',"
+        " schedule_interval => interval '1 minute', if_not_exists => true)"
+    )
+    _queue_all_calls(conn)
+
+
+def _queue_all_calls(conn: psycopg.Connection) -> None:
+    """Queue every minute that has calls for the next rollup refresh."""
+    conn.execute(
+        "insert into rollup_dirty (id, since, until)"
+        " select 1, min(start_at), max(end_at) from calls having count(*) > 0"
+        " on conflict (id) do update set since = least(rollup_dirty.since, excluded.since),"
+        " until = greatest(rollup_dirty.until, excluded.until)"
+    )
+
+
 Migration = Callable[[psycopg.Connection, Flavour, int], None]
 
 #: (version, name, step) in order; never edit a released step, add a new one.
@@ -177,6 +226,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (2, "minute rollups", _rollups),
     (3, "timescaledb policies", _policies),
     (4, "rollup refresh queue", _rollup_queue),
+    (5, "rollup denominators", _rollup_denominators),
 ]
 
 

@@ -65,6 +65,10 @@ class CallStats:
     answered_within_20s: int
     billsec: int
     handle_sec: int
+    #: Calls that entered a queue (the denominator of service level).
+    queued: int
+    #: Calls an agent answered (the denominator of AHT).
+    handled: int
 
 
 @dataclass(frozen=True)
@@ -375,7 +379,8 @@ class PostgresHotStore:
         row = self.conn.execute(
             "select coalesce(sum(offered), 0), coalesce(sum(answered), 0),"
             " coalesce(sum(abandoned), 0), coalesce(sum(answered_within_20s), 0),"
-            " coalesce(sum(billsec_sum), 0), coalesce(sum(handle_sec_sum), 0)"
+            " coalesce(sum(billsec_sum), 0), coalesce(sum(handle_sec_sum), 0),"
+            " coalesce(sum(queued), 0), coalesce(sum(handled), 0)"
             " from call_minute_rollup"
             " where tenant_id = %s and minute > %s and minute <= %s",
             (tenant_id, *self._window(minutes, now)),

@@ -70,6 +70,14 @@ class LiveCalls(LiveWindow):
     total_handle_sec: int = Field(
         description="Talk + hold + wrap-up seconds of the calls an agent answered"
     )
+    queued: int = Field(description="Calls that entered a queue")
+    handled: int = Field(description="Calls an agent answered")
+    service_level_20s: float | None = Field(
+        description="answered_within_20s / queued (null when nothing was queued)"
+    )
+    aht_sec: float | None = Field(
+        description="Average handle time: total_handle_sec / handled (null when none handled)"
+    )
     asr: float | None = Field(description="answered / offered (null when nothing was offered)")
     acd_sec: float | None = Field(
         description="Average call duration: total_billsec / answered (null when none answered)"
@@ -136,7 +144,7 @@ async def get_live_calls(
     tenant: CurrentTenant, store: HotStoreDep, now: NowDep, minutes: Minutes = 15
 ) -> LiveCalls:
     """Offered, answered, abandoned and answered-within-20-s calls of the caller's tenant over
-    the last ``minutes`` minutes, with ASR and average call duration."""
+    the last ``minutes`` minutes, with service level, AHT, ASR and average call duration."""
     stats = await _read(lambda: store.live_call_stats(tenant, minutes, now=now))
     return LiveCalls(
         **_window(minutes, now),
@@ -146,6 +154,10 @@ async def get_live_calls(
         answered_within_20s=stats.answered_within_20s,
         total_billsec=stats.billsec,
         total_handle_sec=stats.handle_sec,
+        queued=stats.queued,
+        handled=stats.handled,
+        service_level_20s=_ratio(stats.answered_within_20s, stats.queued),
+        aht_sec=_ratio(stats.handle_sec, stats.handled),
         asr=_ratio(stats.answered, stats.offered),
         acd_sec=_ratio(stats.billsec, stats.answered),
     )
