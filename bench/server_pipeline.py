@@ -47,7 +47,7 @@ import pyarrow as pa
 
 from bench import BenchResult
 from config import Profile, Settings
-from ingest.contracts import CallRecord
+from ingest.contracts import FAMILIES, CallRecord
 from ingest.transport import JetStreamConfig, stream_name
 from serving.auth import ApiKeyStore
 from telephony.simulator import SimulationConfig, simulate
@@ -248,8 +248,9 @@ async def _backlog(config: JetStreamConfig) -> int:
 async def _delete_streams(config: JetStreamConfig) -> None:
     nc = await nats.connect(config.url)
     js = nc.jetstream()
-    with contextlib.suppress(nats.js.errors.NotFoundError):
-        await js.delete_stream(stream_name(config, "call"))
+    for family in FAMILIES:  # the worker creates every family's stream
+        with contextlib.suppress(nats.js.errors.NotFoundError):
+            await js.delete_stream(stream_name(config, family))
     await nc.close()
 
 

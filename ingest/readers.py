@@ -181,10 +181,13 @@ def read_json(stream: IO[bytes], source: str) -> Iterator[RawRecord]:
 def read_objects(objects: Iterable[Any], source: str) -> Iterator[RawRecord]:
     """Already-parsed objects (e.g. an HTTP request's JSON array); position = item index."""
     item = PositionUnit.ITEM
+    # tuple.__new__ skips the NamedTuples' Python-level __new__: ~40% of this loop's cost.
+    new = tuple.__new__
     for index, value in enumerate(objects):
-        position = Position(source, item, index)
+        position = new(Position, (source, item, index))
         if type(value) is dict:
-            yield RawRecord(position, value)  # nothing downstream mutates a record: no copy
+            # Nothing downstream mutates a record: no copy.
+            yield new(RawRecord, (position, value, None, None))
         elif isinstance(value, Mapping):
             yield RawRecord(position, dict(value))
         else:

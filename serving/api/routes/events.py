@@ -11,6 +11,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections.abc import AsyncIterator, Callable, Iterator
+from itertools import islice
 from typing import Annotated, Any, Literal
 
 import orjson
@@ -133,11 +134,9 @@ def parse_events(data: bytes, media_type: str, source: str) -> list[RawRecord]:
         raise HTTPException(
             415, f"Content-Type: {media_type!r} is not supported (application/json or x-ndjson)"
         )
-    listed: list[RawRecord] = []
-    for raw in records:
-        listed.append(raw)
-        if len(listed) > MAX_EVENTS:
-            raise HTTPException(413, f"body: more than {MAX_EVENTS} events in one request")
+    listed = list(islice(records, MAX_EVENTS + 1))
+    if len(listed) > MAX_EVENTS:
+        raise HTTPException(413, f"body: more than {MAX_EVENTS} events in one request")
     return listed
 
 

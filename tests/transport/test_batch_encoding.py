@@ -1,0 +1,68 @@
+"""The message body of a batch: lz4-compressed Arrow IPC, zstd when lz4 leaves it too large;
+either way the worker's decode gives back the very table (schema included)."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+import ingest.transport.jetstream as jetstream
+from ingest.contracts import family_schema
+from ingest.transport import decode_batch, encode_batch
+from tests.event_samples import call_record
+from tests.stream_support import validated_batch
+
+
+def _ipc(table: pa.Table, codec: str | None) -> bytes:
+    sink = pa.BufferOutputStream()
+    options = pa.ipc.IpcWriteOptions(compression=codec)
+    with pa.ipc.new_stream(sink, table.schema, options=options) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+@pytest.fixture
+def table(tmp_path: Path) -> pa.Table:
+    # Numbers, carriers and costs vary as in real traffic (lz4 then shrinks the table ~2.7x).
+    rng = random.Random(7)
+    events = [
+        call_record(
+            i,
+            from_number=f"+1{rng.randrange(10**9, 10**10)}",
+            to_number=f"+44{rng.randrange(10**9, 10**10)}",
+            carrier_id=f"carrier-{rng.randrange(10**6)}",
+            cost=f"{rng.randrange(10**6) / 1e6:.6f}",
+            pdd_ms=rng.randrange(5000),
+        )
+        for i in range(300)
+    ]
+    return validated_batch(events, "encoding", tmp_path).table
+
+
+def test_a_batch_travels_lz4_compressed_and_decodes_to_the_same_table(table: pa.Table) -> None:
+    assert table.num_rows == 300
+    payload = encode_batch(table)
+    assert payload == _ipc(table, "lz4")
+    assert len(payload) < len(_ipc(table, None))  # compressed at all
+    decoded = decode_batch(payload)
+    assert decoded.equals(table)
+    assert decoded.schema == family_schema("call")
+
+
+def test_a_batch_too_large_as_lz4_travels_zstd_compressed(
+    table: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    lz4_size = len(_ipc(table, "lz4"))
+    monkeypatch.setattr(jetstream, "LZ4_MAX_BYTES", lz4_size - 1)
+    payload = encode_batch(table)
+    assert payload == _ipc(table, "zstd")
+    assert len(payload) < lz4_size
+    assert decode_batch(payload).equals(table)
+    monkeypatch.setattr(jetstream, "LZ4_MAX_BYTES", lz4_size)
+    assert encode_batch(table) == _ipc(table, "lz4")  # exactly at the limit: still lz4
+    # Far too large for lz4 to bring under the limit: zstd without trying lz4 first.
+    monkeypatch.setattr(jetstream, "LZ4_MAX_BYTES", table.nbytes // 8)
+    assert encode_batch(table) == _ipc(table, "zstd")
