@@ -145,3 +145,26 @@ def sample_event(family: str, /, **changes: Any) -> dict[str, Any]:
         else:
             record[name] = value
     return record
+
+
+def rtcp_record(
+    index: int,
+    call_id: str,
+    jitter: int,
+    lost: int,
+    rtt: float | None,
+    occurred_at: str,
+    **changes: Any,
+) -> dict[str, Any]:
+    """A valid RTCP report ``rtcp-<index>`` on ``call_id`` with the quality fields given
+    (jitter in RTP units, fraction lost in 1/256)."""
+    return {
+        **VALID_EVENTS["rtcp"],
+        "event_id": f"rtcp-{index}",
+        "call_id": call_id,
+        "interarrival_jitter": jitter,
+        "fraction_lost": lost,
+        "rtt_ms": rtt,
+        "occurred_at": occurred_at,
+        **changes,
+    }

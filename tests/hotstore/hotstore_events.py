@@ -17,13 +17,27 @@ from __future__ import annotations
 from typing import Any
 
 import pyarrow as pa
-from event_samples import VALID_EVENTS, agent_record, call_record
+from event_samples import VALID_EVENTS, agent_record, call_record, rtcp_record
 
 from ingest.contracts import FAMILIES, models_to_table
+from warehouse.hotstore import CallStats
 
 __all__ = ["VALID_EVENTS", "agent_states", "call_record", "calls", "rtcp_reports", "table"]
 
 UNKNOWN_CALL_ID = "00000000-0000-4000-8000-999999999999"
+
+
+#: The wallboard totals of acme's 10:00 minute, worked out in the docstring above.
+ACME_1000_CALL_STATS = CallStats(
+    offered=4,
+    answered=3,
+    abandoned=1,
+    answered_within_20s=1,
+    billsec=75,
+    handle_sec=65,
+    queued=3,  # c2, c3, c4
+    handled=2,  # c2, c4 (answered by an agent)
+)
 
 
 def call_id(index: int) -> str:
@@ -68,15 +82,7 @@ def calls() -> pa.Table:
 def rtcp(
     index: int, call: str, jitter: int, lost: int, rtt: float | None, second: int
 ) -> dict[str, Any]:
-    return {
-        **VALID_EVENTS["rtcp"],
-        "event_id": f"rtcp-{index}",
-        "call_id": call,
-        "interarrival_jitter": jitter,
-        "fraction_lost": lost,
-        "rtt_ms": rtt,
-        "occurred_at": f"2024-05-01T10:00:{second:02d}Z",
-    }
+    return rtcp_record(index, call, jitter, lost, rtt, f"2024-05-01T10:00:{second:02d}Z")
 
 
 def rtcp_reports() -> pa.Table:

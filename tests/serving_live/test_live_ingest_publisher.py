@@ -21,6 +21,7 @@ from ingest.transport import JetStreamConfig, JetStreamPublisher, ensure_streams
 from serving.app import create_app
 from serving.auth import ApiKeyStore
 from tests.event_samples import call_record
+from tests.stream_support import stream_messages
 
 CACHE_S = 1.0  # the publisher's default backlog cache
 
@@ -48,16 +49,6 @@ def _post(client: TestClient, headers: dict[str, str], index: int) -> int:
     return client.post("/v1/events/call", content=body, headers=headers).status_code
 
 
-def _stream_messages(config: JetStreamConfig) -> int:
-    async def count() -> int:
-        nc = await nats.connect(config.url)
-        info = await nc.jetstream().stream_info(stream_name(config, "call"))
-        await nc.close()
-        return int(info.state.messages)
-
-    return asyncio.run(count())
-
-
 def test_fifty_requests_share_one_connection(
     js_config: JetStreamConfig, settings: Settings
 ) -> None:
@@ -69,7 +60,7 @@ def test_fifty_requests_share_one_connection(
         # The stream was looked up once, and the consumer list at most once per second.
         assert stats.backlog_checks < 50
     assert statuses == [200] * 50
-    assert _stream_messages(js_config) == 50
+    assert stream_messages(js_config, "call") == 50
     assert client.app.state.publisher is None  # type: ignore[attr-defined]  # closed on shutdown
 
 
@@ -151,7 +142,7 @@ def test_nats_restart_503_then_reconnects(
             assert _post(client, headers, 2) == 200
             stats = _publisher(client).stats
             assert (stats.connects, stats.published) == (2, 2)
-        assert _stream_messages(config) == 2  # the file store kept the first batch
+        assert stream_messages(config, "call") == 2  # the file store kept the first batch
     finally:
         _stop(server)
 
@@ -198,12 +189,12 @@ def test_lagging_consumer_gets_503_naming_it_until_it_catches_up(
             "events not accepted, retry later: consumer 'irisx-postgres' of stream"
             f" {stream} is 3 batches behind (limit 2)"
         )
-        assert _stream_messages(js_config) == 3  # nothing was published
+        assert stream_messages(js_config, "call") == 3  # nothing was published
         asyncio.run(_drain(js_config, "irisx-postgres", 3))
         time.sleep(CACHE_S + 0.1)
         assert _post(client, headers, 3) == 200
         assert _publisher(client).stats.refused_backlog == 1
-    assert _stream_messages(js_config) == 4
+    assert stream_messages(js_config, "call") == 4
 
 
 def test_zero_limit_turns_the_backlog_check_off(

@@ -30,7 +30,7 @@ from ingest.contracts import FAMILIES, models_to_table
 from serving.api.deps import get_now
 from serving.app import create_app
 from serving.auth import ApiKeyStore
-from tests.event_samples import VALID_EVENTS, call_record
+from tests.event_samples import call_record, rtcp_record
 from warehouse.hotstore import PostgresHotStore
 
 NOW = datetime(2024, 5, 1, 10, 5, 30, tzinfo=UTC)
@@ -62,16 +62,9 @@ def _call(
 def _rtcp(
     index: int, call_id: str, jitter: int, lost: int, rtt: float | None, **changes: Any
 ) -> dict[str, Any]:
-    return {
-        **VALID_EVENTS["rtcp"],
-        "event_id": f"rtcp-{index}",
-        "call_id": call_id,
-        "interarrival_jitter": jitter,
-        "fraction_lost": lost,
-        "rtt_ms": rtt,
-        "occurred_at": f"2024-05-01T10:02:{index:02d}Z",
-        **changes,
-    }
+    return rtcp_record(
+        index, call_id, jitter, lost, rtt, f"2024-05-01T10:02:{index:02d}Z", **changes
+    )
 
 
 def _load(store: PostgresHotStore) -> None:
