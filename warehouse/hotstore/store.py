@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -193,11 +194,15 @@ class PostgresHotStore:
             if pa.types.is_timestamp(field.type)
         )
         # In the insert's transaction: rows and "roll these minutes up" commit together.
+        self._queue_window(earliest, latest)
+
+    def _queue_window(self, since: datetime, until: datetime) -> None:
+        """Widen the queued rollup window to cover ``since``..``until``."""
         self.conn.execute(
             "insert into rollup_dirty (id, since, until) values (1, %s, %s)"
             " on conflict (id) do update set since = least(rollup_dirty.since, excluded.since),"
             " until = greatest(rollup_dirty.until, excluded.until)",
-            (earliest, latest),
+            (since, until),
         )
 
     def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> int:
@@ -280,30 +285,17 @@ class PostgresHotStore:
         the cost follows the batches, not the age of their oldest event."""
         conn = self.conn
         queued = since is None
-        if queued:
-            row = conn.execute("select since, until from rollup_dirty").fetchone()
-            if row is None:
-                return
-            since, until = row
-        assert since is not None
-        first, end = _minute_window(since, until)
-        if self.flavour == "timescaledb":
-            # refresh_continuous_aggregate refuses to run inside a transaction block.
-            conn.execute(
-                "call refresh_continuous_aggregate('call_minute_rollup', %s::timestamptz,"
-                " %s::timestamptz)",
-                (first, end),
-            )
         with conn.transaction():
             # Serialise refreshes: two concurrent delete+insert would each keep the other's rows.
             conn.execute("select pg_advisory_xact_lock(%s)", (_REFRESH_LOCK,))
             if queued:
-                # Take the queue (writers wait on its row until this commits); a window widened
-                # by a writer that committed since the read above is taken whole.
+                # Take the queue (writers wait on its row until this commits).
                 row = conn.execute("delete from rollup_dirty returning since, until").fetchone()
                 if row is None:
-                    return  # another refresher took it
-                first, end = _minute_window(min(since, row[0]), max(until, row[1]))
+                    return  # nothing written since the last refresh
+                since, until = row
+            assert since is not None
+            first, end = _minute_window(since, until)
             if self.flavour == "plain":
                 conn.execute(
                     "delete from call_minute_rollup where minute >= %s and minute < %s",
@@ -325,6 +317,21 @@ class PostgresHotStore:
                 + " where r.occurred_at >= %s and r.occurred_at < %s group by 1, 2, 3",
                 (first, end),
             )
+        if self.flavour == "timescaledb":
+            # refresh_continuous_aggregate refuses to run inside a transaction block, so it
+            # runs after the window was taken; if it fails, the window goes back in the queue.
+            try:
+                conn.execute(
+                    "call refresh_continuous_aggregate('call_minute_rollup', %s::timestamptz,"
+                    " %s::timestamptz)",
+                    (first, end),
+                )
+            except psycopg.Error:
+                if queued:
+                    # Best effort: with the connection gone, the policy refreshes the last hours.
+                    with contextlib.suppress(psycopg.Error):
+                        self._queue_window(since, until or end)
+                raise
 
     def drop_expired(self, now: datetime | None = None) -> list[str]:
         """Drop raw data older than the retention (whole days) and the rollup rows of those
