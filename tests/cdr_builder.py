@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
-from ingest.contracts import CallRecord, Codec, Direction, HangupCause
+from ingest.contracts import CallRecord, Codec, Direction, HangupCause, Leg, RtcpReport
 
 CALL_NAMESPACE = uuid.UUID("6f1c1d2e-0000-4000-8000-000000000000")
 
@@ -62,4 +62,31 @@ def cdr(
         wrapup_sec=wrapup,
         codec=Codec.PCMU,
         price=Decimal(price) if price is not None else None,
+    )
+
+
+def rtcp_report(
+    event_id: str,
+    codec: Codec,
+    *,
+    day: date,
+    jitter: int,
+    fraction_lost: int,
+    r_factor: int | None,
+    call: str = "a1",
+) -> RtcpReport:
+    """An RTCP report of acme's call ``call`` at 09:01 on ``day`` (leg A)."""
+    return RtcpReport(
+        event_id=event_id,
+        tenant_id="acme",
+        occurred_at=at(day, "09:01:00"),
+        call_id=call_id(call),
+        leg=Leg.A,
+        ssrc=1234,
+        codec=codec,
+        fraction_lost=fraction_lost,
+        cumulative_lost=3,
+        extended_highest_seq=5000,
+        interarrival_jitter=jitter,
+        xr_r_factor=r_factor,
     )

@@ -18,11 +18,11 @@ from typing import Any
 import duckdb
 import pyarrow.parquet as pq
 import pytest
-from cdr_builder import at, call_id, cdr
+from cdr_builder import at, call_id, cdr, rtcp_report
 from dbt_test_support import AGG_CALL_KPIS_DAILY_COLUMNS, dbt_build, new_data_dir, write_events
 
 from config import Settings
-from ingest.contracts import Codec, Direction, Leg, RtcpReport
+from ingest.contracts import Codec, Direction, RtcpReport
 from warehouse import ParquetLake
 
 D1 = date(2024, 5, 30)
@@ -61,19 +61,8 @@ G3 = cdr("g3", "globex", OUT, at(D2, "08:00:00"), answered=False)
 def rtcp(
     event_id: str, codec: Codec, jitter: int, fraction_lost: int, r_factor: int | None
 ) -> RtcpReport:
-    return RtcpReport(
-        event_id=event_id,
-        tenant_id="acme",
-        occurred_at=at(D1, "09:01:00"),
-        call_id=call_id("a1"),
-        leg=Leg.A,
-        ssrc=1234,
-        codec=codec,
-        fraction_lost=fraction_lost,
-        cumulative_lost=3,
-        extended_highest_seq=5000,
-        interarrival_jitter=jitter,
-        xr_r_factor=r_factor,
+    return rtcp_report(
+        event_id, codec, day=D1, jitter=jitter, fraction_lost=fraction_lost, r_factor=r_factor
     )
 
 

@@ -22,14 +22,13 @@ from typing import Any
 import clickhouse_connect
 import duckdb
 import pytest
-from cdr_builder import at, cdr
+from cdr_builder import at, cdr, rtcp_report
 
 from config import Settings
 from ingest.contracts import (
     Codec,
     Direction,
     EventBase,
-    Leg,
     RtcpReport,
     models_to_table,
 )
@@ -66,20 +65,11 @@ G1 = cdr("g1", "globex", IN, at(D1, "14:00:00"), billsec=300, wait=21.0, agent="
 G2 = cdr("g2", "globex", OUT, at(D2, "08:00:00"), answered=False)
 
 
-def rtcp(event_id: str, codec: Codec, jitter: int, fraction_lost: int, r_factor: int) -> RtcpReport:
-    return RtcpReport(
-        event_id=event_id,
-        tenant_id="acme",
-        occurred_at=at(D1, "09:01:00"),
-        call_id=A1.call_id,
-        leg=Leg.A,
-        ssrc=1234,
-        codec=codec,
-        fraction_lost=fraction_lost,
-        cumulative_lost=3,
-        extended_highest_seq=5000,
-        interarrival_jitter=jitter,
-        xr_r_factor=r_factor,
+def rtcp(
+    event_id: str, codec: Codec, jitter: int, fraction_lost: int, r_factor: int | None
+) -> RtcpReport:
+    return rtcp_report(
+        event_id, codec, day=D1, jitter=jitter, fraction_lost=fraction_lost, r_factor=r_factor
     )
 
 
