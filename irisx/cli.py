@@ -23,6 +23,7 @@ COMMAND_MODULES = (
     "demo",
     "simulate",
     "ingest",
+    "import_data",
     "schema",
     "dbt",
     "materialize",

@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from ingest.contracts import FAMILIES, family_schema
 from warehouse.atomic import write_parquet_atomic
+from warehouse.subscription_periods import initialize_periods
 
 _BATCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 SCHEMA_FILE = "_schema.parquet"
@@ -42,7 +43,9 @@ class ParquetLake:
         return str(self.family_dir(family) / "**" / "*.parquet")
 
     def initialize(self) -> None:
-        """Create every family folder with its zero-row schema file (so globs always match)."""
+        """Create every family folder with its zero-row schema file (so globs always match), and
+        the imported subscription periods' (warehouse.subscription_periods)."""
+        initialize_periods(self.root)
         for family in FAMILIES:
             schema_path = self.family_dir(family) / SCHEMA_FILE
             schema = family_schema(family)

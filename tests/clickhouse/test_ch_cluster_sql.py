@@ -18,8 +18,8 @@ def _statements(sql: str) -> list[str]:
 
 def test_every_statement_runs_on_the_cluster() -> None:
     statements = _statements(render_migrations_sql("irisx_raw", cluster="irisx"))
-    # database + ledger + (local + Distributed) per family
-    assert len(statements) == 2 + 2 * len(FAMILIES)
+    # database + ledger + (local + Distributed) per family and for subscription_periods
+    assert len(statements) == 2 + 2 * len(FAMILIES) + 2
     for statement in statements:
         first_line = statement.splitlines()[0]
         assert first_line.endswith(" ON CLUSTER 'irisx'") or " ON CLUSTER 'irisx' AS " in (

@@ -40,13 +40,16 @@ def _tables(client: Client) -> set[str]:
 
 
 def test_rerun_is_a_no_op_and_the_ledger_records_each_version_once(ch_client: Client) -> None:
-    assert apply_migrations(ch_client, DATABASE) == [1]
+    assert apply_migrations(ch_client, DATABASE) == [1, 2]
     assert apply_migrations(ch_client, DATABASE) == []
     assert apply_migrations(ch_client, DATABASE) == []
     ledger = applied_migrations(ch_client, DATABASE)
-    assert [(entry.version, entry.name) for entry in ledger] == [(1, "create_raw_tables")]
+    assert [(entry.version, entry.name) for entry in ledger] == [
+        (1, "create_raw_tables"),
+        (2, "create_subscription_periods"),
+    ]
     assert re.fullmatch(r"[0-9a-f]{64}", ledger[0].checksum)
-    assert ch_client.command(f"SELECT count() FROM {DATABASE}.schema_migrations") == 1
+    assert ch_client.command(f"SELECT count() FROM {DATABASE}.schema_migrations") == 2
     assert _tables(ch_client) == {
         "schema_migrations",
         "call",
@@ -56,6 +59,7 @@ def test_rerun_is_a_no_op_and_the_ledger_records_each_version_once(ch_client: Cl
         "campaign",
         "agent",
         "transcript",
+        "subscription_periods",
     }
 
 
@@ -102,13 +106,13 @@ def test_a_migration_cut_off_half_way_completes_on_rerun(ch_client: Client) -> N
     # Simulate a crash after the first statement of migration 1: its table exists, no ledger row.
     ch_client.command(f"CREATE DATABASE {DATABASE}")
     ch_client.command(MIGRATIONS[0].statements(DATABASE)[0])
-    assert apply_migrations(ch_client, DATABASE) == [1]
-    assert len(_tables(ch_client)) == 8
+    assert apply_migrations(ch_client, DATABASE) == [1, 2]
+    assert len(_tables(ch_client)) == 9
 
 
 def test_checksum_does_not_depend_on_the_database_or_cluster_name(ch_client: Client) -> None:
     apply_migrations(ch_client, "elsewhere_raw")
-    (entry,) = applied_migrations(ch_client, "elsewhere_raw")
-    assert entry.checksum == MIGRATIONS[0].checksum
+    entries = applied_migrations(ch_client, "elsewhere_raw")
+    assert [entry.checksum for entry in entries] == [m.checksum for m in MIGRATIONS]
     # The recorded checksum is that of the canonical text, not of the text run here.
     assert MIGRATIONS[0].statements("elsewhere_raw") != MIGRATIONS[0].statements("irisx_raw")

@@ -23,11 +23,12 @@ from clickhouse_connect.driver.client import Client
 from warehouse.clickhouse.ddl import (
     MIGRATIONS_TABLE,
     create_database_sql,
+    local_table_name,
     migrations_table_sql,
     raw_table_sql,
 )
 from warehouse.clickhouse.raw_columns_v1 import RAW_COLUMNS_V1
-from warehouse.clickhouse.schema import check_database_name
+from warehouse.clickhouse.schema import check_cluster_name, check_database_name
 
 #: Placeholders the checksum is computed with, so it does not depend on names chosen at deploy.
 _CANONICAL_DATABASE = "irisx_raw"
@@ -60,8 +61,48 @@ def _create_raw_tables_v1(database: str, cluster: str | None) -> list[str]:
     return statements
 
 
+def _create_subscription_periods_v2(database: str, cluster: str | None) -> list[str]:
+    """``irisx import subscriptions`` rows (ingest.subscriptions.SCHEMA), frozen here as shipped.
+    Replacing on the full key keeps one copy of a re-imported file; older imports of a tenant
+    are deleted by the importer (warehouse.subscription_periods)."""
+    check_database_name(database)
+    on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
+    local = local_table_name("subscription_periods", cluster)
+    if cluster:
+        engine = (
+            f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', "
+            "'{replica}', imported_at)"
+        )
+    else:
+        engine = "ReplacingMergeTree(imported_at)"
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n"
+        "    `tenant_id` String,\n"
+        "    `subscription_id` String,\n"
+        "    `customer_id` String,\n"
+        "    `start_date` Date32,\n"
+        "    `end_date` Nullable(Date32),\n"
+        "    `monthly_amount` Decimal(18, 6),\n"
+        "    `currency` LowCardinality(String),\n"
+        "    `import_id` String,\n"
+        "    `imported_at` DateTime64(6, 'UTC')\n"
+        f")\nENGINE = {engine}\n"
+        "ORDER BY (tenant_id, import_id, subscription_id, start_date)"
+    ]
+    if cluster:
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {database}.subscription_periods{on_cluster}"
+            f" AS {database}.{local}\n"
+            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64(tenant_id))"
+        )
+    return statements
+
+
 #: Every migration, in order. Append only; never edit or renumber one that has shipped.
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "create_raw_tables", _create_raw_tables_v1),)
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "create_raw_tables", _create_raw_tables_v1),
+    Migration(2, "create_subscription_periods", _create_subscription_periods_v2),
+)
 
 
 @dataclass(frozen=True)
