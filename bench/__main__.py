@@ -18,6 +18,7 @@ BENCHMARKS: tuple[str, ...] = (
     "server_pipeline",
     "hotstore_load",
     "rating_rate",
+    "revenue_marts",
 )
 
 

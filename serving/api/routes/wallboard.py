@@ -1,28 +1,34 @@
-"""Live wallboards (server profile): ``GET /v1/live/calls`` and ``GET /v1/live/quality``.
+"""Live wallboards (server profile): ``GET /v1/live/calls``, ``GET /v1/live/quality`` and the
+WebSocket ``/v1/live/wallboard`` that pushes both every few seconds.
 
-Both read the PostgreSQL hot store's per-minute rollups (``warehouse.hotstore``), which the stream
+All read the PostgreSQL hot store's per-minute rollups (``warehouse.hotstore``), which the stream
 worker refreshes after each batch. The window is the last ``minutes`` minute buckets up to now,
 the current (partial) minute included. Definitions match the daily call KPIs (dbt ``fct_calls``).
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import psycopg
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from serving.api.deps import CurrentTenant, HotStoreDep, NowDep
+from config import Profile, Settings
+from serving.api.deps import CurrentTenant, HotStoreDep, NowDep, get_now
 from serving.api.problems import (
     HOT_STORE_UNAVAILABLE_TYPE,
     RETRY_AFTER_S,
     ProblemError,
     problem_responses,
 )
+from serving.auth import ApiKeyStore
+from warehouse.hotstore import PostgresHotStore
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
 
@@ -145,6 +151,12 @@ async def get_live_calls(
 ) -> LiveCalls:
     """Offered, answered, abandoned and answered-within-20-s calls of the caller's tenant over
     the last ``minutes`` minutes, with service level, AHT, ASR and average call duration."""
+    return await _live_calls(store, tenant, minutes, now)
+
+
+async def _live_calls(
+    store: PostgresHotStore, tenant: str, minutes: int, now: datetime
+) -> LiveCalls:
     stats = await _read(lambda: store.live_call_stats(tenant, minutes, now=now))
     return LiveCalls(
         **_window(minutes, now),
@@ -174,6 +186,12 @@ async def get_live_quality(
     tenant: CurrentTenant, store: HotStoreDep, now: NowDep, minutes: Minutes = 15
 ) -> LiveQuality:
     """Reports, mean jitter, loss and round-trip time per carrier of the caller's tenant."""
+    return await _live_quality(store, tenant, minutes, now)
+
+
+async def _live_quality(
+    store: PostgresHotStore, tenant: str, minutes: int, now: datetime
+) -> LiveQuality:
     rows = await _read(lambda: store.live_quality(tenant, minutes, now=now))
     return LiveQuality(
         **_window(minutes, now),
@@ -188,3 +206,124 @@ async def get_live_quality(
             for row in rows
         ],
     )
+
+
+# WebSocket close codes (4000-4999 are the application's): the HTTP status they stand for + 4000.
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_SERVER_PROFILE_REQUIRED = 4409
+#: How long a connection without an API key header may take to send ``{"api_key": ...}``.
+AUTH_MESSAGE_TIMEOUT_S = 10.0
+
+
+class WallboardFrame(BaseModel):
+    """One push of ``/v1/live/wallboard``: the same bodies as the two GET endpoints."""
+
+    type: Literal["wallboard"] = "wallboard"
+    sequence: int = Field(description="1 for the first frame of the connection, then +1")
+    calls: LiveCalls
+    quality: LiveQuality
+
+
+class WallboardProblemFrame(BaseModel):
+    """A push that could not be read (e.g. the hot store is down); the stream goes on."""
+
+    type: Literal["problem"] = "problem"
+    sequence: int
+    problem: dict[str, Any] = Field(description="RFC 9457 problem details")
+
+
+def _presented_key(websocket: WebSocket) -> str | None:
+    authorization = websocket.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return websocket.headers.get("x-api-key") or None
+
+
+async def _authenticate(websocket: WebSocket) -> str | None:
+    """The tenant of the key sent as a header or, for browsers (which cannot set headers on a
+    WebSocket), in a first message ``{"api_key": "<key>"}``; None when missing or invalid. The
+    key never goes in the URL, where proxies and access logs would keep it."""
+    key = _presented_key(websocket)
+    if key is None:
+        try:
+            text = await asyncio.wait_for(websocket.receive_text(), AUTH_MESSAGE_TIMEOUT_S)
+            message = json.loads(text)
+        except (TimeoutError, ValueError):
+            return None
+        key = message.get("api_key") if isinstance(message, dict) else None
+        if not isinstance(key, str):
+            return None
+    keys: ApiKeyStore = websocket.app.state.key_store
+    found = keys.authenticate(key)
+    return None if found is None else found.tenant_id
+
+
+async def _client_gone_within(websocket: WebSocket, seconds: float) -> bool:
+    """Wait ``seconds``; True as soon as the client disconnects (its messages are ignored)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while (left := deadline - loop.time()) > 0:
+        try:
+            message = await asyncio.wait_for(websocket.receive(), left)
+        except TimeoutError:
+            return False
+        if message["type"] == "websocket.disconnect":
+            return True
+    return False
+
+
+@router.websocket("/wallboard")
+async def stream_wallboard(
+    websocket: WebSocket,
+    minutes: Annotated[int, Query(ge=1, le=MAX_WINDOW_MINUTES)] = 15,
+    interval_s: Annotated[float, Query(ge=0.05, le=60)] = 5.0,
+) -> None:
+    """Push a :class:`WallboardFrame` (live calls and quality of the caller's tenant over the
+    last ``minutes`` minutes) every ``interval_s`` seconds until the client disconnects.
+
+    Closes with 4401 when no valid API key comes (header, or first message ``{"api_key"}``
+    within 10 s) and 4409 in the embedded profile. A failed read is pushed as a
+    :class:`WallboardProblemFrame` and retried at the next tick, so a wallboard shows the outage
+    instead of dropping the connection.
+    """
+    await websocket.accept()
+    settings: Settings = websocket.app.state.settings
+    store = getattr(websocket.app.state, "hot_store", None)
+    if settings.profile != Profile.SERVER or not isinstance(store, PostgresHotStore):
+        await websocket.close(
+            CLOSE_SERVER_PROFILE_REQUIRED, "live wallboards need the server profile"
+        )
+        return
+    tenant = await _authenticate(websocket)
+    if tenant is None:
+        await websocket.close(CLOSE_UNAUTHORIZED, "missing, invalid or revoked API key")
+        return
+    # The request clock, as for the GET endpoints (tests pin it through dependency_overrides).
+    clock: Callable[[], datetime] = websocket.app.dependency_overrides.get(get_now, get_now)
+    sequence = 0
+    try:
+        while True:
+            sequence += 1
+            now = clock()
+            frame: BaseModel
+            try:
+                frame = WallboardFrame(
+                    sequence=sequence,
+                    calls=await _live_calls(store, tenant, minutes, now),
+                    quality=await _live_quality(store, tenant, minutes, now),
+                )
+            except ProblemError as exc:
+                frame = WallboardProblemFrame(
+                    sequence=sequence,
+                    problem={
+                        "type": exc.type_,
+                        "title": exc.title,
+                        "status": exc.status,
+                        "detail": exc.detail,
+                    },
+                )
+            await websocket.send_text(frame.model_dump_json())
+            if await _client_gone_within(websocket, interval_s):
+                return
+    except WebSocketDisconnect:
+        return
