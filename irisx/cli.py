@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "worker",
     "webhook_secret",
     "rate",
+    "anomalies",
 )
 
 for _name in COMMAND_MODULES:
