@@ -54,6 +54,9 @@ MODELS = {
     "mrr_by_customer_month",
     "mrr_movements",
     "mrr_bridge",
+    "churn_and_retention",
+    "cohort_retention",
+    "customer_ltv",
 }
 FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
 
@@ -79,6 +82,12 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
 #: accepted_values tests with no contract enum behind them (docs/revenue.md).
 OTHER_ACCEPTED_VALUES: dict[tuple[str, str], list[str]] = {
     ("mrr_movements", "movement"): ["new", "expansion", "contraction", "churn", "reactivation"],
+    ("customer_ltv", "ltv_status"): [
+        "ok",
+        "no_active_customers",
+        "no_customers_at_start",
+        "no_churn",
+    ],
 }
 
 
