@@ -57,6 +57,10 @@ MODELS = {
     "churn_and_retention",
     "cohort_retention",
     "customer_ltv",
+    "int_agent_state_spans",
+    "int_agent_interval_time",
+    "queue_interval_stats",
+    "agent_performance_daily",
 }
 FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
 
