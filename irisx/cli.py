@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "webhook_secret",
     "rate",
     "anomalies",
+    "export",
 )
 
 for _name in COMMAND_MODULES:

@@ -32,6 +32,11 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
         ("post", "/v1/webhooks/stripe"): "postStripeEvents",
         ("get", "/v1/live/calls"): "getLiveCalls",
         ("get", "/v1/live/quality"): "getLiveQuality",
+        ("get", "/v1/revenue/mrr"): "getRevenueMrr",
+        ("get", "/v1/revenue/movements"): "getRevenueMovements",
+        ("get", "/v1/revenue/bridge"): "getRevenueBridge",
+        ("get", "/v1/revenue/churn"): "getRevenueChurn",
+        ("get", "/v1/revenue/cohorts"): "getRevenueCohorts",
     }
 
 

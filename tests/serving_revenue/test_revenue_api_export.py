@@ -1,0 +1,244 @@
+"""/v1/revenue/* and `irisx export` over the revenue marts built by dbt (duckdb target) from the
+hand-worked subscription histories of tests/revenue/mrr_hand_worked.py (as-of 2024-08-15).
+
+Hand-worked churn figures (acme; customers at start = MRR > 0 at the previous month's end):
+  April: at start c_new_exp, c_contract, c_churn, c_netting, c_two_subs = 5; no churn;
+    c_react1 reactivated; revenue churn (0 + 80) / 600 = 0.133333; NRR (600 - 80) / 600 =
+    0.866667; quick ratio (0 + 30 + 0) / (80 + 0) = 0.375.
+  May: at start the five + c_react1 = 6; c_churn churned: logo churn 1/6 = 0.166667; revenue churn
+    50 / 550 = 0.090909; NRR (550 + 20 - 50) / 550 = 0.945455; quick ratio 20 / 50 = 0.4.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+from typer.testing import CliRunner
+
+from config import Settings
+from ingest.subscriptions import read_subscription_periods
+from irisx.cli import app as cli
+from pipelines.dbt_cli import run_dbt
+from serving.app import create_app
+from serving.auth import ApiKeyStore
+from tests.revenue.mrr_hand_worked import ACME_CSV, AS_OF, BRIDGE, GLOBEX_CSV, MOVEMENTS, money
+from warehouse import ParquetLake
+from warehouse.subscription_periods import replace_tenant_periods
+
+
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    root = tmp_path_factory.mktemp("revenue_api")
+    built = Settings(data_dir=root / "irisx")
+    built.ensure_dirs()
+    ParquetLake(built.lake_dir).initialize()
+    for tenant, text in (("acme", ACME_CSV), ("globex", GLOBEX_CSV)):
+        result = read_subscription_periods(text.encode(), tenant_id=tenant, source="t.csv")
+        replace_tenant_periods(built.lake_dir, tenant, result.to_table(), result.import_id)
+    completed = run_dbt(
+        [
+            "build", "--target", "duckdb", "--select", "stg_irisx__subscription_periods+",
+            "--vars", f"{{as_of_date: '{AS_OF}'}}",
+        ],
+        built,
+        target_path=root / "target",
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stdout[-4000:]
+    return built
+
+
+@pytest.fixture(scope="module")
+def client(settings: Settings) -> Iterator[TestClient]:
+    with TestClient(create_app(settings)) as test_client:
+        yield test_client
+
+
+def _key(settings: Settings, tenant: str) -> dict[str, str]:
+    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create(tenant)[1]}
+
+
+def test_bridge_is_the_hand_worked_bridge_and_only_the_callers(
+    client: TestClient, settings: Settings
+) -> None:
+    response = client.get(
+        "/v1/revenue/bridge?from=2024-01&to=2024-08", headers=_key(settings, "acme")
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["tenant_id"], body["month_from"], body["month_to"]) == (
+        "acme", "2024-01-01", "2024-08-01",
+    )  # fmt: skip
+    got = [
+        tuple(Decimal(row[name]) for name in (
+            "opening_mrr", "new_mrr", "reactivation_mrr", "expansion_mrr",
+            "contraction_mrr", "churn_mrr", "closing_mrr",
+        ))
+        for row in body["rows"]
+    ]  # fmt: skip
+    assert got == [tuple(money(v) for v in BRIDGE[("acme", n)]) for n in range(1, 9)]
+    assert body["rows"][0]["closing_mrr"] == "570.000000"  # decimal strings, every digit
+    globex = client.get("/v1/revenue/bridge?from=2024-01", headers=_key(settings, "globex"))
+    assert [row["closing_mrr"] for row in globex.json()["rows"]] == ["10.500000", "10.500000"]
+
+
+def test_movements_filter_by_kind_month_and_customer(
+    client: TestClient, settings: Settings
+) -> None:
+    headers = _key(settings, "acme")
+    response = client.get(
+        "/v1/revenue/movements?from=2024-01&to=2024-08&movement=reactivation", headers=headers
+    )
+    rows = response.json()["rows"]
+    assert [(r["customer_id"], r["month"], r["amount"]) for r in rows] == [
+        ("c_react1", "2024-04-01", "30.000000"),
+        ("c_react_many", "2024-06-01", "60.000000"),
+    ]
+    may = client.get("/v1/revenue/movements?from=2024-05&to=2024-05", headers=headers).json()
+    expected = {
+        (customer, str(MOVEMENTS[(tenant, customer, n)][2]))
+        for (tenant, customer, n) in MOVEMENTS
+        if tenant == "acme" and n == 5
+    }
+    assert {(r["customer_id"], r["movement"]) for r in may["rows"]} == expected
+    one = client.get(
+        "/v1/revenue/mrr?from=2024-01&to=2024-08&customer_id=c_react1", headers=headers
+    )
+    assert [r["mrr"] for r in one.json()["rows"]] == [
+        "30.000000", "30.000000", "0.000000", "30.000000",
+        "30.000000", "30.000000", "30.000000", "30.000000",
+    ]  # fmt: skip
+    assert one.json()["rows"][2]["is_active"] is False
+
+
+def test_churn_and_cohorts_answer_the_hand_worked_ratios(
+    client: TestClient, settings: Settings
+) -> None:
+    headers = _key(settings, "acme")
+    rows = client.get("/v1/revenue/churn?from=2024-04&to=2024-05", headers=headers).json()["rows"]
+    april, may = rows
+    assert (april["customers_at_start"], april["churned_customers"]) == (5, 0)
+    assert april["reactivated_customers"] == 1
+    assert Decimal(april["logo_churn_rate"]) == 0
+    assert Decimal(april["revenue_churn_rate"]) == Decimal("0.133333")
+    assert Decimal(april["net_revenue_retention"]) == Decimal("0.866667")
+    assert Decimal(april["quick_ratio"]) == Decimal("0.375")
+    assert (may["customers_at_start"], may["churned_customers"]) == (6, 1)
+    assert Decimal(may["logo_churn_rate"]) == Decimal("0.166667")
+    assert Decimal(may["revenue_churn_rate"]) == Decimal("0.090909")
+    assert Decimal(may["net_revenue_retention"]) == Decimal("0.945455")
+    assert Decimal(may["quick_ratio"]) == Decimal("0.4")
+    cohorts = client.get("/v1/revenue/cohorts?from=2024-01&to=2024-01", headers=headers).json()
+    january = [r for r in cohorts["rows"] if r["cohort_month"] == "2024-01-01"]
+    assert [r["months_since_signup"] for r in january] == list(range(8))  # Jan..Aug, no future
+    assert (january[0]["cohort_customers"], january[0]["cohort_starting_mrr"]) == (6, "570.000000")
+
+
+def test_default_window_ends_at_the_tenants_latest_month(
+    client: TestClient, settings: Settings
+) -> None:
+    body = client.get("/v1/revenue/bridge", headers=_key(settings, "acme")).json()
+    assert (body["month_from"], body["month_to"]) == ("2023-09-01", "2024-08-01")
+    assert [row["month"] for row in body["rows"]][-1] == "2024-08-01"
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("from=2024-13", "from"),
+        ("from=May-2024", "from"),
+        ("from=2024-05&to=2024-04", "to"),
+        ("from=2010-01&to=2024-01", "to"),
+        ("tenant_id=globex", "tenant_id"),
+        ("movement=upgrade", "movement"),
+    ],
+)
+def test_bad_queries_are_validation_problems(
+    client: TestClient, settings: Settings, query: str, field: str
+) -> None:
+    response = client.get(f"/v1/revenue/movements?{query}", headers=_key(settings, "acme"))
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["errors"][0]["field"] == field
+
+
+def test_revenue_needs_a_key_and_an_unpublished_mart_is_503(tmp_path: Path) -> None:
+    empty = Settings(data_dir=tmp_path / "irisx")
+    empty.ensure_dirs()
+    with TestClient(create_app(empty)) as fresh:
+        assert fresh.get("/v1/revenue/mrr").status_code == 401
+        response = fresh.get("/v1/revenue/mrr", headers=_key(empty, "acme"))
+    assert response.status_code == 503
+    assert response.json()["type"] == "urn:irisx:problem:mart-not-published"
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "parquet", "xlsx"])
+def test_export_writes_only_the_tenants_rows_in_each_format(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    monkeypatch.setenv("IRISX_DATA_DIR", str(settings.data_dir))
+    out = tmp_path / f"bridge.{fmt}"
+    result = CliRunner().invoke(
+        cli,
+        ["export", "mrr_bridge", "--tenant", "acme", "--format", fmt, "--out", str(out),
+         "--from", "2024-04-01", "--to", "2024-05-31"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    if fmt == "parquet":
+        rows = pq.read_table(out).to_pylist()
+        closing = [row["closing_mrr"] for row in rows]
+        assert closing == [money(550), money(520)]  # decimals keep their type
+    elif fmt == "csv":
+        with out.open(newline="") as handle:
+            rows = list(csv.DictReader(handle))
+        closing = [Decimal(row["closing_mrr"]) for row in rows]
+        assert closing == [money(550), money(520)]
+    elif fmt == "json":
+        rows = json.loads(out.read_text())
+        assert [(r["month"], r["closing_mrr"]) for r in rows] == [
+            ("2024-04-01", "550.000000"), ("2024-05-01", "520.000000"),
+        ]  # fmt: skip
+    else:
+        sheet = load_workbook(out).active
+        values = list(sheet.values)
+        header, rows = values[0], values[1:]
+        closing_at = header.index("closing_mrr")
+        assert [float(row[closing_at]) for row in rows] == [550.0, 520.0]
+    assert len(rows) == 2
+
+
+def test_export_of_another_tenant_holds_only_its_rows(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IRISX_DATA_DIR", str(settings.data_dir))
+    out = tmp_path / "mrr.parquet"
+    args = ["export", "mrr_by_customer_month", "--tenant", "globex", "--format", "parquet"]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = pq.read_table(out).to_pylist()
+    assert {(r["tenant_id"], r["customer_id"], r["mrr"]) for r in rows} == {
+        ("globex", "gc1", money("10.5"))
+    }
+    assert len(rows) == 2  # July and August
+
+
+def test_export_refuses_unknown_marts_and_formats(
+    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("IRISX_DATA_DIR", str(settings.data_dir))
+    out = str(tmp_path / "x.csv")
+    missing = CliRunner().invoke(cli, ["export", "nope", "--tenant", "acme", "--out", out])
+    assert missing.exit_code == 2
+    assert "mrr_bridge" in missing.output  # lists what is published
+    bad = CliRunner().invoke(
+        cli, ["export", "mrr_bridge", "--tenant", "acme", "--out", out, "--format", "xml"]
+    )
+    assert bad.exit_code == 2
+    assert "csv, json, parquet, xlsx" in bad.output
