@@ -63,6 +63,13 @@ class Settings(BaseSettings):
             "server; unset = chDB (in-process ClickHouse) in <data_dir>/chdb"
         ),
     )
+    dbt_manifest_file: Path | None = Field(
+        default=None,
+        description=(
+            "dbt manifest the API reads metric definitions from; unset = dbt/target/manifest.json"
+            " (written by `irisx dbt prepare`)"
+        ),
+    )
     hot_retention_days: int = Field(
         default=7, ge=1, description="Days of raw calls/RTCP/agent states the hot store keeps"
     )
@@ -118,6 +125,13 @@ class Settings(BaseSettings):
     def dbt_project_dir(self) -> Path:
         """The dbt project (also holds profiles.yml)."""
         return PROJECT_ROOT / "dbt"
+
+    @property
+    def dbt_manifest_path(self) -> Path:
+        """The dbt manifest written at build time (`irisx dbt prepare`): metric definitions."""
+        if self.dbt_manifest_file is not None:
+            return self.dbt_manifest_file
+        return self.dbt_project_dir / "target" / "manifest.json"
 
     @property
     def chdb_dir(self) -> Path:

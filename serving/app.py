@@ -11,7 +11,7 @@ from config import Profile, Settings, get_settings
 from serving.api.deps import new_publisher
 from serving.api.openapi import install_openapi
 from serving.api.problems import install_problem_handlers
-from serving.api.routes import events, health, kpis, revenue, wallboard
+from serving.api.routes import events, health, kpis, metrics, revenue, wallboard
 from serving.auth import ApiKeyStore, WebhookSecretStore
 from warehouse.hotstore import PostgresHotStore
 from warehouse.marts import MartReader
@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(health.router)
     app.include_router(kpis.router)
     app.include_router(revenue.router)
+    app.include_router(metrics.router)
     app.include_router(events.router)
     app.include_router(wallboard.router)
     install_problem_handlers(app)

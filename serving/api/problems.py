@@ -30,6 +30,7 @@ INGEST_BACKPRESSURE_TYPE = "urn:irisx:problem:ingest-backpressure"
 SERVER_PROFILE_REQUIRED_TYPE = "urn:irisx:problem:server-profile-required"
 HOT_STORE_UNAVAILABLE_TYPE = "urn:irisx:problem:hot-store-unavailable"
 WEBHOOK_SIGNATURE_TYPE = "urn:irisx:problem:webhook-signature"
+DEFINITIONS_UNAVAILABLE_TYPE = "urn:irisx:problem:definitions-unavailable"
 #: Seconds a client is told to wait before retrying a 503 of the server profile.
 RETRY_AFTER_S = 5
 

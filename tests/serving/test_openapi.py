@@ -37,6 +37,7 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
         ("get", "/v1/revenue/bridge"): "getRevenueBridge",
         ("get", "/v1/revenue/churn"): "getRevenueChurn",
         ("get", "/v1/revenue/cohorts"): "getRevenueCohorts",
+        ("get", "/v1/metrics/definitions"): "getMetricDefinitions",
     }
 
 
