@@ -61,6 +61,7 @@ MODELS = {
     "int_agent_interval_time",
     "queue_interval_stats",
     "agent_performance_daily",
+    "campaign_funnel",
 }
 FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
 
@@ -78,6 +79,7 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("stg_irisx__billing_events", "billing_interval"): BillingInterval,
     ("stg_irisx__campaign_attempts", "dial_mode"): DialMode,
     ("stg_irisx__campaign_attempts", "dial_outcome"): DialOutcome,
+    ("campaign_funnel", "dial_mode"): DialMode,
     ("stg_irisx__agent_states", "agent_state"): AgentState,
     ("stg_irisx__transcript_segments", "speaker"): Speaker,
     ("fct_calls", "direction"): Direction,
