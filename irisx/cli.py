@@ -34,6 +34,7 @@ COMMAND_MODULES = (
     "rate",
     "anomalies",
     "export",
+    "quality",
 )
 
 for _name in COMMAND_MODULES:
