@@ -19,6 +19,7 @@ BENCHMARKS: tuple[str, ...] = (
     "hotstore_load",
     "rating_rate",
     "revenue_marts",
+    "emodel_rate",
 )
 
 
