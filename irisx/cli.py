@@ -35,6 +35,7 @@ COMMAND_MODULES = (
     "anomalies",
     "export",
     "quality",
+    "wfm",
 )
 
 for _name in COMMAND_MODULES:
