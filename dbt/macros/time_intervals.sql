@@ -52,3 +52,20 @@
         rows between unbounded preceding and unbounded following
     )
 {%- endmacro %}
+
+{#- The previous row's `expression` in the partition (NULL on the first row, on every target). -#}
+{% macro previous_in_partition(expression, partition_by, order_by) -%}
+    {{ return(adapter.dispatch('previous_in_partition', 'irisx')(expression, partition_by, order_by)) }}
+{%- endmacro %}
+
+{% macro default__previous_in_partition(expression, partition_by, order_by) -%}
+    lag({{ expression }}) over (partition by {{ partition_by }} order by {{ order_by }})
+{%- endmacro %}
+
+{#- ClickHouse's lag fills the first row with the type's default (0): read a Nullable instead. -#}
+{% macro clickhouse__previous_in_partition(expression, partition_by, order_by) -%}
+    lagInFrame(toNullable({{ expression }})) over (
+        partition by {{ partition_by }} order by {{ order_by }}
+        rows between unbounded preceding and unbounded following
+    )
+{%- endmacro %}

@@ -62,6 +62,8 @@ MODELS = {
     "queue_interval_stats",
     "agent_performance_daily",
     "campaign_funnel",
+    "int_rtcp_report_quality",
+    "call_quality",
 }
 FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
 
@@ -88,6 +90,7 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
 #: accepted_values tests with no contract enum behind them (docs/revenue.md).
 OTHER_ACCEPTED_VALUES: dict[tuple[str, str], list[str]] = {
     ("mrr_movements", "movement"): ["new", "expansion", "contraction", "churn", "reactivation"],
+    ("call_quality", "dominant_impairment"): ["loss", "jitter", "delay", "codec", "none"],
     ("customer_ltv", "ltv_status"): [
         "ok",
         "no_active_customers",

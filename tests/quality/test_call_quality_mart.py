@@ -1,0 +1,136 @@
+"""call_quality (dbt, both targets) from hand-made RTCP reports, checked against hand-worked
+values and against models_ml.quality on the same inputs.
+
+Hand-worked (acme):
+  k1 (PCMU) leg a: 09:00:05 first report (weight 5 s): fraction_lost 0, jitter 80 units = 10 ms,
+     RTT 40 -> Ta = 20 + max(20, 20) + 20 = 60 ms, Idd 0, Ie,eff 0, R 93.2, MOS 4.409286.
+     09:00:15 (weight 10 s): cumulative lost 0 -> 10, extended seq 1250 -> 1750: 10/500 = 2 %,
+     Ie,eff = 190/6.3 = 30.1587, R 63.0413, MOS 3.256046.
+     leg a mean = (4.409286·5 + 3.256046·10) / 15 = 3.640459.
+  k1 leg b: 09:00:10 (5 s): jitter 1600 units = 200 ms, RTT 100 -> Ta = 50 + 400 + 20 = 470 ms,
+     Idd = 28.903, R 64.297, MOS 3.3194 -> worst leg b; dominant: delay, and the 400 ms buffer
+     outweighs the 50 ms network share -> 'jitter'.
+  call k1 = (3.640459·15 + 3.3194·5) / 20 = 3.5602 -> poor (< 3.6).
+  k2 (G729) one report, no loss, no jitter, no RTT: Ta = 0 + 20 + 20 + 5 = 45, R = 93.2 - 11 =
+     82.2, MOS 4.104375; dominant 'codec' (Ie 11 >= 5).
+  k3 (G722) has no E-model values: no row.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import clickhouse_connect
+import duckdb
+import pytest
+from cdr_builder import call_id
+
+from config import Settings
+from ingest.contracts import Codec, Leg, RtcpReport, models_to_table
+from models_ml.quality import emodel, one_way_delay_ms
+from pipelines.dbt_cli import run_dbt
+from warehouse import ParquetLake
+from warehouse.clickhouse import ClickHouseRawStore
+
+SELECT = ["--select", "+call_quality", "--indirect-selection", "cautious"]
+
+
+def _report(
+    name: str, call: str, leg: Leg, codec: Codec, second: int, *, lost: int = 0, seq: int = 1250,
+    fraction: int = 0, jitter: int = 0, rtt: float | None = None,
+) -> RtcpReport:  # fmt: skip
+    return RtcpReport(
+        event_id=name,
+        tenant_id="acme",
+        occurred_at=dt.datetime(2024, 5, 30, 9, 0, second, tzinfo=dt.UTC),
+        call_id=call_id(call),
+        leg=leg,
+        ssrc=1 if leg is Leg.A else 2,
+        codec=codec,
+        fraction_lost=fraction,
+        cumulative_lost=lost,
+        extended_highest_seq=seq,
+        interarrival_jitter=jitter,
+        rtt_ms=rtt,
+    )
+
+
+REPORTS = [
+    _report("r1", "k1", Leg.A, Codec.PCMU, 5, jitter=80, rtt=40.0),
+    _report("r2", "k1", Leg.A, Codec.PCMU, 15, lost=10, seq=1750, fraction=5, jitter=80, rtt=40.0),
+    _report("r3", "k1", Leg.B, Codec.PCMU, 10, jitter=1600, rtt=100.0),
+    _report("r4", "k2", Leg.A, Codec.G729, 20),
+    _report("r5", "k3", Leg.A, Codec.G722, 20, jitter=50, rtt=10.0),
+]
+
+
+def _read(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
+    found = [dict(zip(columns, row, strict=True)) for row in rows]
+    return {str(row["call_id"]): row for row in found}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, Any]]]:
+    root: Path = tmp_path_factory.mktemp("call_quality")
+    settings = Settings(data_dir=root / "irisx")
+    settings.ensure_dirs()
+    lake = ParquetLake(settings.lake_dir)
+    lake.initialize()
+    table = models_to_table(REPORTS, RtcpReport)
+    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
+    try:
+        store = ClickHouseRawStore(client)
+        store.migrate()
+        lake.write_batch("rtcp", table, "reports")
+        store.write_batch("rtcp", table, "reports")
+    finally:
+        client.close()
+    for target in ("duckdb", "clickhouse"):
+        completed = run_dbt(
+            ["build", "--target", target, *SELECT], settings, target_path=root / f"t-{target}"
+        )
+        assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
+    with duckdb.connect() as con:
+        cursor = con.execute(
+            f"select * from read_parquet('{settings.marts_dir}/call_quality.parquet')"
+        )
+        duck = _read([c[0] for c in cursor.description or []], cursor.fetchall())
+    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
+    try:
+        result = client.query("select * from irisx.call_quality")
+        house = _read(list(result.column_names), result.result_rows)
+    finally:
+        client.close()
+    return {"duckdb": duck, "clickhouse": house}
+
+
+def test_both_targets_give_identical_rows(built: dict[str, Any]) -> None:
+    assert set(built["duckdb"]) == {str(call_id("k1")), str(call_id("k2"))}  # k3: G722
+    assert built["clickhouse"] == built["duckdb"]
+
+
+def test_call_k1_is_the_hand_worked_call(built: dict[str, Any]) -> None:
+    k1 = built["duckdb"][str(call_id("k1"))]
+    assert (k1["reports"], k1["legs"], k1["worst_leg"]) == (3, 2, "b")
+    assert k1["mos"] == pytest.approx(3.5602, abs=2e-4)
+    assert k1["worst_leg_mos"] == pytest.approx(3.3194, abs=2e-4)
+    assert k1["min_report_mos"] == pytest.approx(3.2560, abs=1e-4)
+    assert k1["is_poor"] is True
+    assert k1["dominant_impairment"] == "jitter"
+    # loss: (0·5 + 2·10 + 0·5) / 20 = 1 %
+    assert k1["loss_pct"] == pytest.approx(1.0)
+
+
+def test_sql_agrees_with_the_python_e_model(built: dict[str, Any]) -> None:
+    # the same inputs through models_ml.quality (validated against G.107's published values)
+    leg_a = [float(emodel("G.711", loss, one_way_delay_ms(40, 10, 20)).mos) for loss in (0.0, 2.0)]
+    leg_b = float(emodel("G.711", 0.0, one_way_delay_ms(100, 200, 20)).mos)
+    expected = (leg_a[0] * 5 + leg_a[1] * 10 + leg_b * 5) / 20
+    assert built["duckdb"][str(call_id("k1"))]["mos"] == pytest.approx(expected, abs=1e-4)
+    k2 = built["duckdb"][str(call_id("k2"))]
+    g729 = emodel("G.729", 0.0, one_way_delay_ms(0, 0, 20, 5))
+    assert k2["mos"] == pytest.approx(float(g729.mos), abs=1e-4)
+    assert k2["r_factor"] == pytest.approx(82.2, abs=1e-4)
+    assert (k2["dominant_impairment"], k2["is_poor"]) == ("codec", False)
