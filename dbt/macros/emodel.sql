@@ -47,3 +47,16 @@
         )
     end
 {%- endmacro %}
+
+{#- Linearly interpolated percentile, the same definition on both targets. Dispatched. -#}
+{% macro percentile(expression, fraction) -%}
+    {{ return(adapter.dispatch('percentile', 'irisx')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__percentile(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro clickhouse__percentile(expression, fraction) -%}
+    quantileExactInclusive({{ fraction }})({{ expression }})
+{%- endmacro %}

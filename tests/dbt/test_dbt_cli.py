@@ -64,6 +64,8 @@ MODELS = {
     "campaign_funnel",
     "int_rtcp_report_quality",
     "call_quality",
+    "quality_by_carrier_hour",
+    "quality_by_agent_day",
 }
 FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
 

@@ -25,16 +25,31 @@ from typing import Any
 import clickhouse_connect
 import duckdb
 import pytest
-from cdr_builder import call_id
+from cdr_builder import at, call_id, cdr
 
 from config import Settings
-from ingest.contracts import Codec, Leg, RtcpReport, models_to_table
+from ingest.contracts import CallRecord, Codec, Direction, Leg, RtcpReport, models_to_table
 from models_ml.quality import emodel, one_way_delay_ms
 from pipelines.dbt_cli import run_dbt
 from warehouse import ParquetLake
 from warehouse.clickhouse import ClickHouseRawStore
 
-SELECT = ["--select", "+call_quality", "--indirect-selection", "cautious"]
+SELECT = [
+    "--select",
+    "+quality_by_carrier_hour",
+    "+quality_by_agent_day",
+    "--indirect-selection",
+    "cautious",
+]
+MARTS = ("call_quality", "quality_by_carrier_hour", "quality_by_agent_day")
+DAY = dt.date(2024, 5, 30)
+#: k1 and k2 went through carrier-a and were answered by ag1 (quality_by_* group them).
+CALLS = [
+    cdr(
+        name, "acme", Direction.INBOUND, at(DAY, "09:00:00"), billsec=60, wait=5.0, agent="ag1"
+    ).model_copy(update={"carrier_id": "carrier-a"})
+    for name in ("k1", "k2")
+]
 
 
 def _report(
@@ -68,7 +83,17 @@ REPORTS = [
 
 def _read(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
     found = [dict(zip(columns, row, strict=True)) for row in rows]
-    return {str(row["call_id"]): row for row in found}
+    key = "call_id" if "call_id" in columns else columns[1]
+    return {str(row[key]): _normalised(row) for row in found}
+
+
+def _normalised(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        name: value.replace(tzinfo=dt.UTC)
+        if isinstance(value, dt.datetime) and value.tzinfo is None
+        else value
+        for name, value in row.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -85,6 +110,9 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[
         store.migrate()
         lake.write_batch("rtcp", table, "reports")
         store.write_batch("rtcp", table, "reports")
+        calls = models_to_table(CALLS, CallRecord)
+        lake.write_batch("call", calls, "calls")
+        store.write_batch("call", calls, "calls")
     finally:
         client.close()
     for target in ("duckdb", "clickhouse"):
@@ -92,27 +120,51 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[
             ["build", "--target", target, *SELECT], settings, target_path=root / f"t-{target}"
         )
         assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
+    duck: dict[str, Any] = {}
     with duckdb.connect() as con:
-        cursor = con.execute(
-            f"select * from read_parquet('{settings.marts_dir}/call_quality.parquet')"
-        )
-        duck = _read([c[0] for c in cursor.description or []], cursor.fetchall())
+        for name in MARTS:
+            cursor = con.execute(
+                f"select * from read_parquet('{settings.marts_dir}/{name}.parquet')"
+            )
+            duck[name] = _read([c[0] for c in cursor.description or []], cursor.fetchall())
+    house: dict[str, Any] = {}
     client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
     try:
-        result = client.query("select * from irisx.call_quality")
-        house = _read(list(result.column_names), result.result_rows)
+        for name in MARTS:
+            result = client.query(f"select * from irisx.{name}")
+            house[name] = _read(list(result.column_names), result.result_rows)
     finally:
         client.close()
     return {"duckdb": duck, "clickhouse": house}
 
 
-def test_both_targets_give_identical_rows(built: dict[str, Any]) -> None:
-    assert set(built["duckdb"]) == {str(call_id("k1")), str(call_id("k2"))}  # k3: G722
-    assert built["clickhouse"] == built["duckdb"]
+@pytest.mark.parametrize("name", MARTS)
+def test_both_targets_give_identical_rows(built: dict[str, Any], name: str) -> None:
+    assert built["duckdb"][name]
+    assert built["clickhouse"][name] == built["duckdb"][name]
+
+
+def test_a_codec_without_values_has_no_row(built: dict[str, Any]) -> None:
+    assert set(built["duckdb"]["call_quality"]) == {str(call_id("k1")), str(call_id("k2"))}
+
+
+def test_carrier_hour_and_agent_day(built: dict[str, Any]) -> None:
+    # k1 3.5602 (poor) and k2 4.1044: mean 3.8323, p5 = 3.5602 + 0.05 * 0.5442 = 3.5874;
+    # jitter k1 (10·5 + 10·10 + 200·5) / 20 = 57.5, k2 0 -> p50 28.75; RTT k1 (40·15 + 100·5)/20
+    # = 55, k2 none -> p50 55
+    carrier = built["duckdb"]["quality_by_carrier_hour"]["carrier-a"]
+    assert carrier["hour_start"] == dt.datetime(2024, 5, 30, 9, tzinfo=dt.UTC)
+    assert (carrier["calls"], carrier["poor_calls"], carrier["poor_share"]) == (2, 1, 0.5)
+    assert carrier["mos_mean"] == pytest.approx(3.8323, abs=2e-4)
+    assert carrier["mos_p5"] == pytest.approx(3.5874, abs=2e-4)
+    assert carrier["jitter_ms_p50"] == pytest.approx(28.75)
+    assert carrier["rtt_ms_p50"] == pytest.approx(55.0)
+    agent = built["duckdb"]["quality_by_agent_day"]["ag1"]
+    assert (agent["call_date"], agent["calls"], agent["mos_p50"]) == (DAY, 2, carrier["mos_p50"])
 
 
 def test_call_k1_is_the_hand_worked_call(built: dict[str, Any]) -> None:
-    k1 = built["duckdb"][str(call_id("k1"))]
+    k1 = built["duckdb"]["call_quality"][str(call_id("k1"))]
     assert (k1["reports"], k1["legs"], k1["worst_leg"]) == (3, 2, "b")
     assert k1["mos"] == pytest.approx(3.5602, abs=2e-4)
     assert k1["worst_leg_mos"] == pytest.approx(3.3194, abs=2e-4)
@@ -128,8 +180,10 @@ def test_sql_agrees_with_the_python_e_model(built: dict[str, Any]) -> None:
     leg_a = [float(emodel("G.711", loss, one_way_delay_ms(40, 10, 20)).mos) for loss in (0.0, 2.0)]
     leg_b = float(emodel("G.711", 0.0, one_way_delay_ms(100, 200, 20)).mos)
     expected = (leg_a[0] * 5 + leg_a[1] * 10 + leg_b * 5) / 20
-    assert built["duckdb"][str(call_id("k1"))]["mos"] == pytest.approx(expected, abs=1e-4)
-    k2 = built["duckdb"][str(call_id("k2"))]
+    assert built["duckdb"]["call_quality"][str(call_id("k1"))]["mos"] == pytest.approx(
+        expected, abs=1e-4
+    )
+    k2 = built["duckdb"]["call_quality"][str(call_id("k2"))]
     g729 = emodel("G.729", 0.0, one_way_delay_ms(0, 0, 20, 5))
     assert k2["mos"] == pytest.approx(float(g729.mos), abs=1e-4)
     assert k2["r_factor"] == pytest.approx(82.2, abs=1e-4)

@@ -34,6 +34,8 @@ legs as (
         sum(loss_pct * weight_s) / sum(weight_s) as mean_loss_pct,
         sum(jitter_ms * weight_s) / sum(weight_s) as mean_jitter_ms,
         sum(one_way_delay_ms * weight_s) / sum(weight_s) as mean_one_way_delay_ms,
+        sum(coalesce(rtt_ms, 0) * weight_s) as rtt_weighted_sum,
+        sum(case when rtt_ms is not null then weight_s else 0 end) as rtt_seconds,
         sum(idd * weight_s) / sum(weight_s) as mean_idd,
         sum((ie_eff - ie) * weight_s) / sum(weight_s) as mean_loss_impairment,
         max(ie) as codec_impairment,
@@ -69,6 +71,9 @@ calls as (
         sum(mean_loss_pct * seconds) / sum(seconds) as mean_loss_pct,
         sum(mean_jitter_ms * seconds) / sum(seconds) as mean_jitter_ms,
         sum(mean_one_way_delay_ms * seconds) / sum(seconds) as mean_one_way_delay_ms,
+        case
+            when sum(rtt_seconds) > 0 then sum(rtt_weighted_sum) / sum(rtt_seconds)
+        end as mean_rtt_ms,
         min(min_mos) as min_mos
 
     from legs
@@ -109,6 +114,7 @@ final as (
         round(calls.min_mos, 4) as min_report_mos,
         round(calls.mean_loss_pct, 4) as loss_pct,
         round(calls.mean_jitter_ms, 4) as jitter_ms,
+        round(calls.mean_rtt_ms, 4) as rtt_ms,
         round(calls.mean_one_way_delay_ms, 4) as one_way_delay_ms,
         {{ as_boolean('calls.mean_mos < 3.6') }} as is_poor,
         -- the largest of the worst leg's impairments; delay splits into jitter (the de-jitter
