@@ -51,6 +51,8 @@ MODELS = {
     "agg_call_kpis_daily",
     "stg_irisx__subscription_periods",
     "int_mrr_customer_months",
+    "int_billing_subscription_periods",
+    "int_subscription_periods",
     "mrr_by_customer_month",
     "mrr_movements",
     "mrr_bridge",
@@ -92,6 +94,7 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
 #: accepted_values tests with no contract enum behind them (docs/revenue.md).
 OTHER_ACCEPTED_VALUES: dict[tuple[str, str], list[str]] = {
     ("mrr_movements", "movement"): ["new", "expansion", "contraction", "churn", "reactivation"],
+    ("int_subscription_periods", "source"): ["import", "billing_events"],
     ("call_quality", "dominant_impairment"): ["loss", "jitter", "delay", "codec", "none"],
     ("customer_ltv", "ltv_status"): [
         "ok",

@@ -41,7 +41,7 @@ from warehouse.subscription_periods import (
 )
 
 MARTS = ("mrr_by_customer_month", "mrr_movements", "mrr_bridge")
-SELECT = ["--select", "stg_irisx__subscription_periods+", "--vars", f"{{as_of_date: '{AS_OF}'}}"]
+SELECT = ["--select", "+int_subscription_periods+", "--vars", f"{{as_of_date: '{AS_OF}'}}"]
 #: DuckDB type -> ClickHouse type (Nullable stripped) the same column must have.
 SAME_TYPE = {
     "VARCHAR": "String",

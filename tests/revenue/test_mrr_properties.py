@@ -136,7 +136,7 @@ def test_random_histories_close_and_match_month_end_mrr(
             [
                 "build",
                 "--select",
-                "stg_irisx__subscription_periods+",
+                "+int_subscription_periods+",
                 "--vars",
                 f"{{as_of_date: '{AS_OF}'}}",
             ],

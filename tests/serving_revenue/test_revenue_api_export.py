@@ -45,7 +45,7 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         replace_tenant_periods(built.lake_dir, tenant, result.to_table(), result.import_id)
     completed = run_dbt(
         [
-            "build", "--target", "duckdb", "--select", "stg_irisx__subscription_periods+",
+            "build", "--target", "duckdb", "--select", "+int_subscription_periods+",
             "--vars", f"{{as_of_date: '{AS_OF}'}}",
         ],
         built,

@@ -10,7 +10,7 @@ with
 
 periods as (
 
-    select * from {{ ref('stg_irisx__subscription_periods') }}
+    select * from {{ ref('int_subscription_periods') }}
 
 ),
 
