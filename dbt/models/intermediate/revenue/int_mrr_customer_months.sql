@@ -1,9 +1,12 @@
 {#-
-    MRR of each customer and month: the sum of monthly_amount over the customer's subscription
-    periods active on the month's last day (start_date <= last day < end_date, end exclusive;
-    equivalently start_date < next month's first day <= end_date). One row per customer and
-    month from the customer's first month with MRR > 0 to the as-of month (revenue_as_of_month),
-    months at 0 included; customers never active at a month end have no rows.
+    MRR of each customer and month, in the reporting currency (var reporting_currency, default
+    USD): the sum over the customer's subscription periods active on the month's last day
+    (start_date <= last day < end_date, end exclusive; equivalently start_date < next month's
+    first day <= end_date) of monthly_amount × the rate of its currency in effect that day
+    (int_subscription_periods_fx_rates), each product rounded half away from zero to 6 decimals.
+    One row per customer and month from the customer's first month with MRR > 0 to the as-of
+    month (revenue_as_of_month), months at 0 included; customers never active at a month end have
+    no rows.
 -#}
 
 with
@@ -11,6 +14,12 @@ with
 periods as (
 
     select * from {{ ref('int_subscription_periods') }}
+
+),
+
+fx_rates as (
+
+    select * from {{ ref('int_subscription_periods_fx_rates') }}
 
 ),
 
@@ -61,11 +70,23 @@ active_at_month_end as (
         tenant_months.tenant_id as tenant_id,
         periods.customer_id as customer_id,
         tenant_months.month as month,
-        sum(periods.monthly_amount) as mrr
+        -- exact: amount x (rate in millionths) / 10^6, rounded once per period. A missing rate
+        -- fails the not_null test of int_subscription_periods_fx_rates.rate, so `dbt build`
+        -- stops before this model; a bare `dbt run` skips tests and has no such guard.
+        sum(
+            {{ decimal_ratio(
+                'cast(periods.monthly_amount as decimal(38, 6))'
+                ~ ' * cast(fx_rates.rate * 1000000 as bigint)',
+                '1000000'
+            ) }}
+        ) as mrr
 
     from tenant_months
     inner join periods
         on tenant_months.tenant_id = periods.tenant_id
+    inner join fx_rates
+        on periods.currency = fx_rates.currency
+        and tenant_months.month = fx_rates.month
     where periods.start_date < tenant_months.next_month
         and (periods.end_date is null or periods.end_date >= tenant_months.next_month)
     group by tenant_months.tenant_id, periods.customer_id, tenant_months.month

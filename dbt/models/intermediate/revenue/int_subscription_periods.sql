@@ -2,8 +2,13 @@
     Every subscription period the MRR models count, with its source. A tenant that imported a
     subscription CSV (`irisx import subscriptions`) is counted from its import only: the file is
     its declared book, and counting billing events as well would count the same subscriptions
-    twice. Every other tenant is counted from its billing events.
+    twice. Every other tenant is counted from its billing events. Amounts stay in each period's
+    currency; int_mrr_customer_months converts them (int_subscription_periods_fx_rates).
 -#}
+
+-- The fx_rates seed is built with these periods, so that any selection of them and their
+-- descendants (`+int_subscription_periods+`) has the rates the MRR models convert with.
+-- depends_on: {{ ref('fx_rates') }}
 
 with
 
