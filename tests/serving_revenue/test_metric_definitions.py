@@ -69,3 +69,19 @@ def test_missing_manifest_is_a_503_problem(tmp_path: Path) -> None:
     response = _get(settings)
     assert response.status_code == 503
     assert response.json()["type"] == "urn:irisx:problem:definitions-unavailable"
+
+
+def test_the_etag_answers_304_until_a_definition_changes(tmp_path: Path, manifest: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "irisx", dbt_manifest_file=manifest)
+    key = {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("acme")[1]}
+    with TestClient(create_app(settings)) as client:
+        etag = client.get("/v1/metrics/definitions", headers=key).headers["ETag"]
+        for held in (etag, f"W/{etag}", f'"other", {etag}', "*"):
+            unchanged = client.get(
+                "/v1/metrics/definitions", headers={**key, "If-None-Match": held}
+            )
+            assert (unchanged.status_code, unchanged.content) == (304, b""), held
+            assert unchanged.headers["ETag"] == etag
+        stale = client.get("/v1/metrics/definitions", headers={**key, "If-None-Match": '"old"'})
+    assert stale.status_code == 200
+    assert stale.json()["metrics"]

@@ -33,6 +33,11 @@ from tests.revenue.mrr_hand_worked import ACME_CSV, AS_OF, BRIDGE, GLOBEX_CSV, M
 from warehouse import ParquetLake
 from warehouse.subscription_periods import replace_tenant_periods
 
+#: The marts the revenue API serves, built with their parents only (other marts built from the
+#: same parents, and tests that need them, stay out of this build).
+SERVED = ("mrr_by_customer_month", "mrr_movements", "mrr_bridge", "churn_and_retention")
+SERVED += ("cohort_retention",)
+
 
 @pytest.fixture(scope="module")
 def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
@@ -45,7 +50,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
         replace_tenant_periods(built.lake_dir, tenant, result.to_table(), result.import_id)
     completed = run_dbt(
         [
-            "build", "--target", "duckdb", "--select", "+int_subscription_periods+",
+            "build", "--target", "duckdb", "--select", *(f"+{mart}" for mart in SERVED),
+            "--indirect-selection", "cautious",
             "--vars", f"{{as_of_date: '{AS_OF}'}}",
         ],
         built,
@@ -242,3 +248,64 @@ def test_export_refuses_unknown_marts_and_formats(
     )
     assert bad.exit_code == 2
     assert "csv, json, parquet, xlsx" in bad.output
+
+
+def test_every_endpoint_answers_only_the_callers_tenant(
+    client: TestClient, settings: Settings
+) -> None:
+    """globex has one customer, gc1, at 10.50 from 2024-07-01 (open-ended; as-of 2024-08-15):
+    MRR July and August 10.50; one movement, July new 10.50; bridge July 0 -> 10.50, August
+    10.50 -> 10.50; churn July 0 at start (every ratio null: nothing at start, nothing lost),
+    August 1 at start, 0 churned: logo and revenue churn 0, GRR = NRR = 10.50 / 10.50 = 1, quick
+    ratio null (nothing lost); cohort 2024-07 of 1 customer at 10.50, retained at ages 0 and 1."""
+    headers = _key(settings, "globex")
+    answers = {
+        name: client.get(f"/v1/revenue/{name}?from=2024-01&to=2024-08", headers=headers).json()
+        for name in ("mrr", "movements", "bridge", "churn", "cohorts")
+    }
+    assert {body["tenant_id"] for body in answers.values()} == {"globex"}
+    mrr = answers["mrr"]["rows"]
+    assert [(r["customer_id"], r["month"], r["mrr"]) for r in mrr] == [
+        ("gc1", "2024-07-01", "10.500000"), ("gc1", "2024-08-01", "10.500000"),
+    ]  # fmt: skip
+    movements = answers["movements"]["rows"]
+    assert [(r["customer_id"], r["month"], r["movement"], r["amount"]) for r in movements] == [
+        ("gc1", "2024-07-01", "new", "10.500000")
+    ]
+    bridge = answers["bridge"]["rows"]
+    assert [(r["month"], r["opening_mrr"], r["new_mrr"], r["closing_mrr"]) for r in bridge] == [
+        ("2024-07-01", "0.000000", "10.500000", "10.500000"),
+        ("2024-08-01", "10.500000", "0.000000", "10.500000"),
+    ]
+    july, august = answers["churn"]["rows"]
+    ratios = ("logo_churn_rate", "revenue_churn_rate", "gross_revenue_retention")
+    ratios += ("net_revenue_retention", "quick_ratio")
+    assert (july["month"], july["customers_at_start"], july["new_customers"]) == (
+        "2024-07-01", 0, 1,
+    )  # fmt: skip
+    assert [july[name] for name in ratios] == [None] * 5
+    assert (august["customers_at_start"], august["churned_customers"]) == (1, 0)
+    assert [None if august[n] is None else Decimal(august[n]) for n in ratios] == [
+        0, 0, 1, 1, None,
+    ]  # fmt: skip
+    cohorts = answers["cohorts"]["rows"]
+    assert [
+        (r["cohort_month"], r["months_since_signup"], r["retained_customers"], r["retained_mrr"])
+        for r in cohorts
+    ] == [("2024-07-01", 0, 1, "10.500000"), ("2024-07-01", 1, 1, "10.500000")]
+    # Another tenant's customer is not found through this key, even by name.
+    other = client.get("/v1/revenue/mrr?customer_id=c_react1", headers=headers).json()
+    assert other["rows"] == []
+
+
+def test_month_parameters_are_documented_as_months(client: TestClient) -> None:
+    document = client.get("/openapi.json").json()
+    parameters = document["paths"]["/v1/revenue/churn"]["get"]["parameters"]
+    assert [p["name"] for p in parameters] == ["from", "to"]
+    for parameter in parameters:
+        schema = parameter["schema"]
+        assert "format" not in schema  # not a date: a client must send YYYY-MM
+        assert schema["type"] == "string"
+        assert schema["pattern"] == r"^\d{4}-(0[1-9]|1[0-2])(-01)?$"
+    accepted = client.get("/v1/revenue/churn?from=2024-05-01", headers={}).status_code
+    assert accepted == 401  # the first day is a month too: only the key is missing

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Header, Response
 from pydantic import BaseModel, Field
 
 from serving.api.deps import CurrentTenant, SettingsDep
@@ -51,11 +51,22 @@ def definitions_from_manifest(manifest: dict[str, Any]) -> list[MetricDefinition
     operation_id="getMetricDefinitions",
     summary="Versioned definitions of every metric the marts compute",
     response_model=MetricDefinitions,
-    responses=problem_responses(401, 500, 503),
+    responses={
+        304: {"description": "Unchanged: `If-None-Match` holds the current ETag"},
+        **problem_responses(
+            401, 422, 500, 503, descriptions={503: "The dbt manifest is missing or unreadable"}
+        ),
+    },
 )
 def get_metric_definitions(
-    _tenant: CurrentTenant, settings: SettingsDep, response: Response
-) -> MetricDefinitions:
+    _tenant: CurrentTenant,
+    settings: SettingsDep,
+    response: Response,
+    if_none_match: Annotated[
+        str | None,
+        Header(description="ETag of definitions the client holds: 304 while they are current"),
+    ] = None,
+) -> MetricDefinitions | Response:
     """Every metric declared in the dbt models' ``meta``, with its version and unit."""
     try:
         manifest = json.loads(settings.dbt_manifest_path.read_text(encoding="utf-8"))
@@ -70,5 +81,14 @@ def get_metric_definitions(
     metrics = definitions_from_manifest(manifest)
     canonical = json.dumps([m.model_dump() for m in metrics], sort_keys=True).encode()
     digest = hashlib.sha256(canonical).hexdigest()
-    response.headers["ETag"] = f'"{digest}"'
+    etag = f'"{digest}"'
+    if if_none_match is not None and _etag_matches(if_none_match, etag):
+        return Response(status_code=304, headers={"ETag": etag})
+    response.headers["ETag"] = etag
     return MetricDefinitions(definitions_hash=digest, metrics=metrics)
+
+
+def _etag_matches(if_none_match: str, etag: str) -> bool:
+    """RFC 9110 weak comparison of ``If-None-Match`` (a list of tags, or ``*``) with ``etag``."""
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal, NoReturn
 
 from fastapi import APIRouter, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 from serving.api.deps import CurrentTenant, MartReaderDep
@@ -36,6 +36,13 @@ MAX_RANGE_MONTHS = 120
 #: Months answered when the request leaves one or both ends open.
 DEFAULT_WINDOW_MONTHS = 12
 _MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
+#: What the OpenAPI document says a month parameter looks like (not ``format: date``: a
+#: generated client must not send a day other than the first).
+_MONTH_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\d{4}-(0[1-9]|1[0-2])(-01)?$",
+    "examples": ["2024-05"],
+}
 _ERRORS = problem_responses(401, 422, 500, 503)
 
 Movement = Literal["new", "expansion", "contraction", "churn", "reactivation"]
@@ -51,7 +58,7 @@ def _month(value: object) -> object:
     return value
 
 
-Month = Annotated[date, BeforeValidator(_month)]
+Month = Annotated[date, BeforeValidator(_month), WithJsonSchema(_MONTH_SCHEMA)]
 
 
 class MonthRangeQuery(BaseModel):
@@ -78,21 +85,29 @@ class MonthRangeQuery(BaseModel):
 
 
 class CustomerMonthQuery(MonthRangeQuery):
+    """A month range and, optionally, one customer."""
+
     customer_id: str | None = Field(default=None, max_length=128, description="Only this customer")
 
 
 class MovementQuery(CustomerMonthQuery):
+    """A month range, optionally one customer and one kind of movement."""
+
     movement: Movement | None = Field(default=None, description="Only this kind of movement")
 
 
 class MonthRange(BaseModel):
+    """Whose rows, and the month range answered (the request's, or the default window)."""
+
     tenant_id: str = Field(description="The tenant of the API key")
     month_from: date = Field(description="First month answered (its first day)")
     month_to: date = Field(description="Last month answered (its first day)")
 
 
 class MrrRow(BaseModel):
-    customer_id: str
+    """A customer's MRR at one month's end."""
+
+    customer_id: str = Field(description="The tenant's customer")
     month: date = Field(description="The month (its first day)")
     mrr: Decimal = Field(description="MRR at the month's end (decimal string)")
     is_active: bool = Field(description="mrr > 0")
@@ -101,8 +116,10 @@ class MrrRow(BaseModel):
 
 
 class MovementRow(BaseModel):
-    customer_id: str
-    month: date
+    """One customer's MRR change between two month ends."""
+
+    customer_id: str = Field(description="The tenant's customer")
+    month: date = Field(description="The month whose end MRR changed (its first day)")
     previous_mrr: Decimal = Field(description="MRR at the previous month's end")
     mrr: Decimal = Field(description="MRR at this month's end")
     movement: Movement = Field(description="new, reactivation, churn, expansion or contraction")
@@ -110,25 +127,29 @@ class MovementRow(BaseModel):
 
 
 class BridgeRow(BaseModel):
-    month: date
-    opening_mrr: Decimal
-    new_mrr: Decimal
-    reactivation_mrr: Decimal
-    expansion_mrr: Decimal
-    contraction_mrr: Decimal
-    churn_mrr: Decimal
+    """One month of the tenant's MRR bridge (decimal strings)."""
+
+    month: date = Field(description="The month (its first day)")
+    opening_mrr: Decimal = Field(description="MRR at the previous month's end")
+    new_mrr: Decimal = Field(description="MRR of customers with their first MRR this month")
+    reactivation_mrr: Decimal = Field(description="MRR of customers back after months at 0")
+    expansion_mrr: Decimal = Field(description="Increases of continuing customers")
+    contraction_mrr: Decimal = Field(description="Decreases of continuing customers (positive)")
+    churn_mrr: Decimal = Field(description="Previous MRR of customers now at 0 (positive)")
     closing_mrr: Decimal = Field(
         description="opening + new + reactivation + expansion - contraction - churn, exactly"
     )
 
 
 class ChurnRow(BaseModel):
-    month: date
+    """One month of the tenant's churn and retention (exact ratios as decimal strings)."""
+
+    month: date = Field(description="The month (its first day)")
     customers_at_start: int = Field(description="Customers with MRR > 0 at the previous month end")
-    new_customers: int
-    reactivated_customers: int
-    churned_customers: int
-    closing_customers: int
+    new_customers: int = Field(description="Customers with their first MRR this month")
+    reactivated_customers: int = Field(description="Customers with MRR > 0 again after months at 0")
+    churned_customers: int = Field(description="Customers at start with MRR 0 at this month end")
+    closing_customers: int = Field(description="Customers with MRR > 0 at this month end")
     logo_churn_rate: Decimal | None = Field(
         description="churned / customers at start; null when none at start"
     )
@@ -147,34 +168,46 @@ class ChurnRow(BaseModel):
 
 
 class CohortRow(BaseModel):
+    """One signup cohort at one age."""
+
     cohort_month: date = Field(description="Month of the customers' first MRR")
     months_since_signup: int = Field(description="0 for the cohort month itself")
     month: date = Field(description="cohort_month + months_since_signup")
-    cohort_customers: int
+    cohort_customers: int = Field(description="Customers whose first MRR is in the cohort month")
     retained_customers: int = Field(description="Cohort customers with MRR > 0 at this month end")
-    logo_retention: Decimal | None
+    logo_retention: Decimal = Field(description="retained / cohort customers")
     cohort_starting_mrr: Decimal = Field(description="The cohort's MRR in its first month")
     retained_mrr: Decimal = Field(description="The cohort's MRR at this month end")
-    revenue_retention: Decimal | None = Field(description="retained / starting MRR (may pass 1)")
+    revenue_retention: Decimal = Field(description="retained / starting MRR (may pass 1)")
 
 
 class MrrPage(MonthRange):
+    """The caller's MRR rows in the month range."""
+
     rows: list[MrrRow] = Field(description="By customer, then month")
 
 
 class MovementPage(MonthRange):
+    """The caller's movements rows in the month range."""
+
     rows: list[MovementRow] = Field(description="By month, then customer")
 
 
 class BridgePage(MonthRange):
+    """The caller's bridge rows in the month range."""
+
     rows: list[BridgeRow] = Field(description="By month")
 
 
 class ChurnPage(MonthRange):
+    """The caller's churn and retention rows in the month range."""
+
     rows: list[ChurnRow] = Field(description="By month")
 
 
 class CohortPage(MonthRange):
+    """The caller's cohort retention rows in the month range."""
+
     rows: list[CohortRow] = Field(description="By cohort month (the range filters it), then age")
 
 
