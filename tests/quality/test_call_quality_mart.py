@@ -24,12 +24,14 @@ from typing import Any
 
 import clickhouse_connect
 import duckdb
+import numpy as np
 import pytest
 from cdr_builder import at, call_id, cdr
 
 from config import Settings
 from ingest.contracts import CallRecord, Codec, Direction, Leg, RtcpReport, models_to_table
 from models_ml.quality import emodel, one_way_delay_ms
+from models_ml.quality.rtcp import call_quality
 from pipelines.dbt_cli import run_dbt
 from warehouse import ParquetLake
 from warehouse.clickhouse import ClickHouseRawStore
@@ -188,3 +190,33 @@ def test_sql_agrees_with_the_python_e_model(built: dict[str, Any]) -> None:
     assert k2["mos"] == pytest.approx(float(g729.mos), abs=1e-4)
     assert k2["r_factor"] == pytest.approx(82.2, abs=1e-4)
     assert (k2["dominant_impairment"], k2["is_poor"]) == ("codec", False)
+
+
+def test_sql_mart_equals_python_call_quality(built: dict[str, Any]) -> None:
+    # every column of call_quality from models_ml.quality.rtcp.call_quality on the same reports
+    frame = {
+        "call_id": np.array([str(r.call_id) for r in REPORTS]),
+        "leg": np.array([r.leg.value for r in REPORTS]),
+        "occurred_at_us": np.array(
+            [int(r.occurred_at.timestamp()) * 1_000_000 for r in REPORTS], dtype=np.int64
+        ),
+        "codec": np.array([r.codec.value for r in REPORTS]),
+        "fraction_lost": np.array([r.fraction_lost for r in REPORTS]),
+        "cumulative_lost": np.array([r.cumulative_lost for r in REPORTS]),
+        "extended_highest_seq": np.array([r.extended_highest_seq for r in REPORTS]),
+        "interarrival_jitter": np.array([r.interarrival_jitter for r in REPORTS]),
+        "clock_rate_hz": np.array([r.clock_rate_hz for r in REPORTS]),
+        "rtt_ms": np.array([np.nan if r.rtt_ms is None else r.rtt_ms for r in REPORTS]),
+    }
+    python = {row["call_id"]: row for row in call_quality(frame).rows()}
+    sql = built["duckdb"]["call_quality"]
+    assert set(python) == set(sql)
+    for key, row in python.items():
+        for name, value in row.items():
+            found = sql[key][name]
+            if isinstance(value, float) and np.isnan(value):
+                assert found is None, (key, name)
+            elif isinstance(value, float):
+                assert found == pytest.approx(value, abs=1e-4), (key, name)
+            else:
+                assert str(found) == str(value), (key, name)
