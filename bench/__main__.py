@@ -20,6 +20,7 @@ BENCHMARKS: tuple[str, ...] = (
     "rating_rate",
     "revenue_marts",
     "emodel_rate",
+    "wfm_staffing",
 )
 
 

@@ -121,14 +121,17 @@ def required_agents(
         if not unsolved.any():
             break
         blocking = a * blocking / (n + a * blocking)
-        candidate = unsolved & (n > a) & (a / n <= cap_b)
+        candidate = unsolved & (n > a) & (a / n <= cap_b + 1e-12)  # A/N == cap exactly: allowed
         if not candidate.any():
             continue
-        pw_n = _wait_probability(a, np.full(a.shape, float(n)), blocking)
-        sl_n = 1.0 - pw_n * np.exp(-(n - a) * within / aht)
-        met = candidate & (sl_n >= target_b)
-        agents[met], sl[met], pw[met] = n, sl_n[met], pw_n[met]
-        unsolved &= ~met
+        idx = np.flatnonzero(candidate)  # only the intervals still searching, with N > A
+        a_i, b_i = a[idx], blocking[idx]
+        pw_n = n * b_i / (n - a_i * (1.0 - b_i))
+        sl_n = 1.0 - pw_n * np.exp(-(n - a_i) * within[idx] / aht[idx])
+        ok = sl_n >= target_b[idx]
+        met = idx[ok]
+        agents[met], sl[met], pw[met] = n, sl_n[ok], pw_n[ok]
+        unsolved[met] = False
     if unsolved.any():
         raise ValueError(f"no staffing up to {max_agents} agents meets the targets")
     with np.errstate(divide="ignore", invalid="ignore"):

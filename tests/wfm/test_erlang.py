@@ -84,3 +84,12 @@ def test_cli_prints_the_reference_case() -> None:
     assert (body["service_level"], body["occupancy"], body["probability_wait"]) == (
         0.8879, 0.7143, 0.1741,
     )  # fmt: skip
+
+
+def test_occupancy_exactly_at_the_cap_is_allowed() -> None:
+    """A = 111 × 510 / 1800 = 31.45 Erlangs; with a 0.85 cap, N = 36 gives 31.45/36 = 0.874 > cap
+    and N = 37 gives 31.45/37 = 0.85 exactly (0.8500000000000001 in floating point), allowed.
+    SL(37) ≥ 1 − exp(−(37 − 31.45)·20/510) = 1 − exp(−0.2176) = 0.196 ≥ the 0.1 target (Pw ≤ 1),
+    so the answer is 37 agents (pyworkforce 0.5.1 gives 38 here: docs/benchmarks.md)."""
+    result = required_agents(111, 510, 1800, 20, 0.1, max_occupancy=0.85)
+    assert int(result.agents[0]) == 37
