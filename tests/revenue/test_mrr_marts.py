@@ -41,7 +41,14 @@ from warehouse.subscription_periods import (
 )
 
 MARTS = ("mrr_by_customer_month", "mrr_movements", "mrr_bridge")
-SELECT = ["--select", "+int_subscription_periods+", "--vars", f"{{as_of_date: '{AS_OF}'}}"]
+SELECT = [
+    "--select",
+    "+mrr_bridge",
+    "--indirect-selection",
+    "cautious",
+    "--vars",
+    f"{{as_of_date: '{AS_OF}'}}",
+]
 #: DuckDB type -> ClickHouse type (Nullable stripped) the same column must have.
 SAME_TYPE = {
     "VARCHAR": "String",

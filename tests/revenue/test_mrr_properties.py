@@ -136,7 +136,9 @@ def test_random_histories_close_and_match_month_end_mrr(
             [
                 "build",
                 "--select",
-                "+int_subscription_periods+",
+                "+mrr_bridge",
+                "--indirect-selection",
+                "cautious",
                 "--vars",
                 f"{{as_of_date: '{AS_OF}'}}",
             ],
