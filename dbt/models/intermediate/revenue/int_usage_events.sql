@@ -4,7 +4,7 @@
     - a call (int_calls_deduplicated: the latest CDR of each call) with billsec > 0, product
       voice_<direction>, month of start_at; an unanswered call (billsec 0) bills nothing;
     - a message's `sent` event (the event the platform charges on), the latest per message,
-      product = channel, month of the event. Messages carry no carrier cost (cost NULL).
+      product = channel, month (and usage_date) of the event. Messages carry no carrier cost (cost NULL).
     price/cost are NULL when the row was not rated: they stay NULL here so that the marts can
     show unrated usage (rated_share) instead of a silent 0.
 -#}
@@ -29,6 +29,7 @@ billable_calls as (
         tenant_id,
         customer_id,
         cast({{ dbt.date_trunc('month', 'start_at') }} as date) as month,
+        cast(start_at as date) as usage_date,
         cast({{ dbt.concat(["'voice_'", 'direction']) }} as varchar) as product,
         currency,
         cast(1 as bigint) as calls,
@@ -64,6 +65,7 @@ billable_messages as (
         tenant_id,
         customer_id,
         cast({{ dbt.date_trunc('month', 'occurred_at') }} as date) as month,
+        cast(occurred_at as date) as usage_date,
         cast(channel as varchar) as product,
         currency,
         cast(0 as bigint) as calls,
