@@ -30,20 +30,13 @@ globex gx1 (queue q-sales): ready 09:00-09:05 then logout -> 09:00 interval staf
 from __future__ import annotations
 
 import datetime as dt
-import json
-from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
-import duckdb
 import pytest
 from cdr_builder import at, cdr
 
-from config import Settings
 from ingest.contracts import AgentStateChange, Direction, models_to_table
-from pipelines.dbt_cli import run_dbt
-from warehouse import ParquetLake
-from warehouse.clickhouse import ClickHouseRawStore
+from tests.both_targets import BothTargets
 
 D = dt.date(2024, 5, 30)
 MARTS = ("queue_interval_stats", "agent_performance_daily")
@@ -110,58 +103,15 @@ STATES = (
 )
 
 
-def _normalise(value: Any) -> Any:
-    if isinstance(value, dt.datetime):
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-    return value
-
-
-def _rows(columns: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    found = [dict(zip(columns, map(_normalise, row), strict=True)) for row in rows]
-    return sorted(found, key=lambda row: tuple(str(value) for value in row.values()))
-
-
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    root: Path = tmp_path_factory.mktemp("queue_agent_marts")
-    settings = Settings(data_dir=root / "irisx")
-    settings.ensure_dirs()
-    lake = ParquetLake(settings.lake_dir)
-    lake.initialize()
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        store = ClickHouseRawStore(client)
-        store.migrate()
+    warehouse = BothTargets(tmp_path_factory.mktemp("queue_agent_marts"))
+    with warehouse.loading() as load:
         for batch_id, events in (("calls", CALLS), ("agents", STATES)):
             model = type(events[0])
-            table = models_to_table(events, model)
-            lake.write_batch(model.family, table, batch_id)
-            store.write_batch(model.family, table, batch_id)
-    finally:
-        client.close()  # dbt's process takes the chDB folder next
-    for target in ("duckdb", "clickhouse"):
-        completed = run_dbt(
-            ["build", "--target", target, *SELECT], settings, target_path=root / f"t-{target}"
-        )
-        assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
-    results: dict[str, dict[str, list[dict[str, Any]]]] = {"duckdb": {}, "clickhouse": {}}
-    with duckdb.connect() as con:
-        for name in MARTS:
-            cursor = con.execute(
-                f"select * from read_parquet('{settings.marts_dir}/{name}.parquet')"
-            )
-            columns = [column[0] for column in cursor.description or []]
-            results["duckdb"][name] = _rows(columns, cursor.fetchall())
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        for name in MARTS:
-            result = client.query(f"select * from irisx.{name}")
-            results["clickhouse"][name] = _rows(list(result.column_names), result.result_rows)
-        run_results = json.loads((root / "t-clickhouse" / "run_results.json").read_text())
-        assert all(r["status"] in ("success", "pass") for r in run_results["results"])
-    finally:
-        client.close()
-    return results
+            load.write(model.family, models_to_table(events, model), batch_id)
+    warehouse.build(SELECT)
+    return warehouse.read(MARTS)
 
 
 @pytest.mark.parametrize("name", MARTS)
