@@ -19,22 +19,16 @@ Hand-worked (acme):
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
-import duckdb
 import numpy as np
 import pytest
 from cdr_builder import at, call_id, cdr
 
-from config import Settings
 from ingest.contracts import CallRecord, Codec, Direction, Leg, RtcpReport, models_to_table
 from models_ml.quality import emodel, one_way_delay_ms
 from models_ml.quality.rtcp import call_quality
-from pipelines.dbt_cli import run_dbt
-from warehouse import ParquetLake
-from warehouse.clickhouse import ClickHouseRawStore
+from tests.both_targets import BothTargets
 
 SELECT = [
     "--select",
@@ -83,61 +77,24 @@ REPORTS = [
 ]
 
 
-def _read(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[str, dict[str, Any]]:
-    found = [dict(zip(columns, row, strict=True)) for row in rows]
-    key = "call_id" if "call_id" in columns else columns[1]
-    return {str(row[key]): _normalised(row) for row in found}
-
-
-def _normalised(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        name: value.replace(tzinfo=dt.UTC)
-        if isinstance(value, dt.datetime) and value.tzinfo is None
-        else value
-        for name, value in row.items()
-    }
+def _keyed(rows: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Rows by call id (call_quality) or by their second column (the carrier or the agent)."""
+    key = "call_id" if rows and "call_id" in rows[0] else None
+    return {str(row[key] if key else list(row.values())[1]): row for row in rows}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, dict[str, Any]]]:
-    root: Path = tmp_path_factory.mktemp("call_quality")
-    settings = Settings(data_dir=root / "irisx")
-    settings.ensure_dirs()
-    lake = ParquetLake(settings.lake_dir)
-    lake.initialize()
-    table = models_to_table(REPORTS, RtcpReport)
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        store = ClickHouseRawStore(client)
-        store.migrate()
-        lake.write_batch("rtcp", table, "reports")
-        store.write_batch("rtcp", table, "reports")
-        calls = models_to_table(CALLS, CallRecord)
-        lake.write_batch("call", calls, "calls")
-        store.write_batch("call", calls, "calls")
-    finally:
-        client.close()
-    for target in ("duckdb", "clickhouse"):
-        completed = run_dbt(
-            ["build", "--target", target, *SELECT], settings, target_path=root / f"t-{target}"
-        )
-        assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
-    duck: dict[str, Any] = {}
-    with duckdb.connect() as con:
-        for name in MARTS:
-            cursor = con.execute(
-                f"select * from read_parquet('{settings.marts_dir}/{name}.parquet')"
-            )
-            duck[name] = _read([c[0] for c in cursor.description or []], cursor.fetchall())
-    house: dict[str, Any] = {}
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        for name in MARTS:
-            result = client.query(f"select * from irisx.{name}")
-            house[name] = _read(list(result.column_names), result.result_rows)
-    finally:
-        client.close()
-    return {"duckdb": duck, "clickhouse": house}
+    warehouse = BothTargets(tmp_path_factory.mktemp("call_quality"))
+    with warehouse.loading() as load:
+        load.write("rtcp", models_to_table(REPORTS, RtcpReport), "reports")
+        load.write("call", models_to_table(CALLS, CallRecord), "calls")
+    warehouse.build(SELECT)
+    marts = warehouse.read(MARTS)
+    return {
+        target: {name: _keyed(rows) for name, rows in by_mart.items()}
+        for target, by_mart in marts.items()
+    }
 
 
 @pytest.mark.parametrize("name", MARTS)

@@ -17,18 +17,12 @@ Hand-worked (acme):
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
-import duckdb
 import pytest
 
-from config import Settings
 from ingest.contracts import CampaignAttempt, models_to_table
-from pipelines.dbt_cli import run_dbt
-from warehouse import ParquetLake
-from warehouse.clickhouse import ClickHouseRawStore
+from tests.both_targets import BothTargets
 
 SELECT = ["--select", "+campaign_funnel", "--indirect-selection", "cautious"]
 MAY1, MAY20, JUN5 = dt.date(2024, 5, 1), dt.date(2024, 5, 20), dt.date(2024, 6, 5)
@@ -76,44 +70,18 @@ def _attempts() -> list[CampaignAttempt]:
     ]
 
 
-def _rows(columns: list[str], rows: list[tuple[Any, ...]]) -> dict[tuple[Any, ...], dict[str, Any]]:
-    found = [dict(zip(columns, row, strict=True)) for row in rows]
-    return {(r["campaign_id"], r["attempt_date"]): r for r in found}
+def _by_campaign_day(rows: list[dict[str, Any]]) -> dict[tuple[Any, ...], dict[str, Any]]:
+    return {(r["campaign_id"], r["attempt_date"]): r for r in rows}
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[tuple[Any, ...], Any]]:
-    root: Path = tmp_path_factory.mktemp("campaign_funnel")
-    settings = Settings(data_dir=root / "irisx")
-    settings.ensure_dirs()
-    lake = ParquetLake(settings.lake_dir)
-    lake.initialize()
-    table = models_to_table(_attempts(), CampaignAttempt)
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        store = ClickHouseRawStore(client)
-        store.migrate()
-        lake.write_batch("campaign", table, "attempts")
-        store.write_batch("campaign", table, "attempts")
-    finally:
-        client.close()
-    for target in ("duckdb", "clickhouse"):
-        completed = run_dbt(
-            ["build", "--target", target, *SELECT], settings, target_path=root / f"t-{target}"
-        )
-        assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
-    with duckdb.connect() as con:
-        cursor = con.execute(
-            f"select * from read_parquet('{settings.marts_dir}/campaign_funnel.parquet')"
-        )
-        duck = _rows([c[0] for c in cursor.description or []], cursor.fetchall())
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        result = client.query("select * from irisx.campaign_funnel")
-        house = _rows(list(result.column_names), result.result_rows)
-    finally:
-        client.close()
-    return {"duckdb": duck, "clickhouse": house}
+    warehouse = BothTargets(tmp_path_factory.mktemp("campaign_funnel"))
+    with warehouse.loading() as load:
+        load.write("campaign", models_to_table(_attempts(), CampaignAttempt), "attempts")
+    warehouse.build(SELECT)
+    marts = warehouse.read(["campaign_funnel"])
+    return {target: _by_campaign_day(rows["campaign_funnel"]) for target, rows in marts.items()}
 
 
 def test_both_targets_give_identical_rows(built: dict[str, Any]) -> None:
