@@ -94,9 +94,13 @@ def delay_impairment(one_way_delay_ms: ArrayLike) -> FloatArray:
     ta = np.asarray(one_way_delay_ms, dtype=np.float64)
     if np.any(ta < 0):
         raise ValueError("one_way_delay_ms: delay cannot be negative")
-    x = np.log2(np.maximum(ta, _DELAY_MT_MS) / _DELAY_MT_MS)
-    idd = 25.0 * ((1.0 + x**6) ** (1 / 6) - 3.0 * (1.0 + (x / 3.0) ** 6) ** (1 / 6) + 2.0)
-    return np.where(ta > _DELAY_MT_MS, idd, 0.0)
+    idd = np.zeros(ta.shape)
+    # Only delays over mT have an impairment; most calls have none, so the powers run on few.
+    over = ta > _DELAY_MT_MS
+    x = np.log2(ta[over] / _DELAY_MT_MS)
+    x6 = x**6
+    idd[over] = 25.0 * ((1.0 + x6) ** (1 / 6) - 3.0 * (1.0 + x6 / 729.0) ** (1 / 6) + 2.0)
+    return idd
 
 
 def mos_from_r(r_factor: ArrayLike) -> FloatArray:

@@ -102,3 +102,42 @@ def test_sequence_reset_uses_fraction_lost() -> None:
     frame["extended_highest_seq"][0] = 1000
     rows = {row["call_id"]: row for row in call_quality(frame).rows()}
     assert rows["k1"]["loss_pct"] == pytest.approx((5 * 100 / 256) * 10 / 20)
+
+
+def _comparable(rows: list[dict[str, object]]) -> dict[object, dict[str, object]]:
+    """Rows by call id, NaN as None (NaN never equals itself)."""
+    return {
+        row["call_id"]: {
+            k: None if isinstance(v, float) and np.isnan(v) else v for k, v in row.items()
+        }
+        for row in rows
+    }
+
+
+def test_reports_already_in_call_order_give_the_same_answer() -> None:
+    """The sorted input skips the sort (a fast path); the answer must not depend on it."""
+    frame = _frame()
+    order = np.lexsort((frame["occurred_at_us"], frame["leg"], frame["call_id"]))
+    in_order = {name: column[order] for name, column in frame.items()}
+    assert _comparable(call_quality(in_order).rows()) == _comparable(call_quality(frame).rows())
+
+
+def test_many_codecs_and_the_call_codec_is_the_smallest_name() -> None:
+    """Over 16 distinct codec names the factorisation falls back to a sort; a call whose legs
+    use two codecs reports the alphabetically smaller one either way."""
+    frame = _frame()
+    unknown = [f"X{i:02d}" for i in range(20)]  # no E-model values: their reports drop out
+    extra = len(unknown)
+    grown = {
+        name: np.concatenate((column, np.repeat(column[-1:], extra)))
+        for name, column in frame.items()
+    }
+    grown["codec"] = np.concatenate((frame["codec"], np.array(unknown))).astype(str)
+    grown["call_id"] = np.concatenate((frame["call_id"], np.array([f"u{i}" for i in range(extra)])))
+    grown["codec"][2] = "G729"  # k1 leg b on G.729, leg a on PCMU -> the call says G729
+    few = dict(frame, codec=grown["codec"][: len(frame["codec"])])
+    many_rows = _comparable(call_quality(grown).rows())
+    few_rows = _comparable(call_quality(few).rows())
+    assert set(many_rows) == set(few_rows) == {"k1", "k2"}
+    assert many_rows == few_rows
+    assert many_rows["k1"]["codec"] == "G729"
