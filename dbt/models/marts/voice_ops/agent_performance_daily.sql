@@ -11,6 +11,7 @@
     each interval's time belongs to one day): staffed, busy, not ready, occupancy and schedule
     adherence.
 -#}
+{%- set agent_day_key = ['tenant_id', 'agent_id', 'activity_date'] %}
 
 with
 
@@ -82,11 +83,7 @@ state_totals as (
 ),
 
 agent_days as (
-
-    select tenant_id, agent_id, activity_date from handled_calls
-    union distinct
-    select tenant_id, agent_id, activity_date from state_totals
-
+    {{ union_keys(['handled_calls', 'state_totals'], agent_day_key) }}
 ),
 
 final as (
@@ -110,14 +107,8 @@ final as (
                        'coalesce(state_totals.scheduled_us, 0)') }} as adherence
 
     from agent_days
-    left join handled_calls
-        on agent_days.tenant_id = handled_calls.tenant_id
-        and agent_days.agent_id = handled_calls.agent_id
-        and agent_days.activity_date = handled_calls.activity_date
-    left join state_totals
-        on agent_days.tenant_id = state_totals.tenant_id
-        and agent_days.agent_id = state_totals.agent_id
-        and agent_days.activity_date = state_totals.activity_date
+    {{ left_join_on_keys('agent_days', 'handled_calls', agent_day_key) }}
+    {{ left_join_on_keys('agent_days', 'state_totals', agent_day_key) }}
 
 )
 

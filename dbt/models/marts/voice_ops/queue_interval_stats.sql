@@ -10,6 +10,7 @@
     start_at) and the time its agents spent staffed and busy in that interval. Ratios are one
     division of exact sums, so both targets give the same digits.
 -#}
+{%- set interval_key = ['tenant_id', 'queue_id', 'interval_start_us'] %}
 
 {%- set interval_seconds = 900 -%}
 
@@ -73,11 +74,7 @@ agent_totals as (
 ),
 
 interval_keys as (
-
-    select tenant_id, queue_id, interval_start_us from call_totals
-    union distinct
-    select tenant_id, queue_id, interval_start_us from agent_totals
-
+    {{ union_keys(['call_totals', 'agent_totals'], interval_key) }}
 ),
 
 final as (
@@ -106,14 +103,8 @@ final as (
                        'coalesce(agent_totals.staffed_us, 0)') }} as occupancy
 
     from interval_keys
-    left join call_totals
-        on interval_keys.tenant_id = call_totals.tenant_id
-        and interval_keys.queue_id = call_totals.queue_id
-        and interval_keys.interval_start_us = call_totals.interval_start_us
-    left join agent_totals
-        on interval_keys.tenant_id = agent_totals.tenant_id
-        and interval_keys.queue_id = agent_totals.queue_id
-        and interval_keys.interval_start_us = agent_totals.interval_start_us
+    {{ left_join_on_keys('interval_keys', 'call_totals', interval_key) }}
+    {{ left_join_on_keys('interval_keys', 'agent_totals', interval_key) }}
 
 )
 
