@@ -21,6 +21,7 @@ BENCHMARKS: tuple[str, ...] = (
     "revenue_marts",
     "emodel_rate",
     "wfm_staffing",
+    "anomaly_eval",
 )
 
 

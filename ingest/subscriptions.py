@@ -144,10 +144,10 @@ def read_subscription_periods(
 ) -> SubscriptionImport:
     """Validate a periods CSV (UTF-8, header row) for one tenant.
 
-    A row is rejected (dead letter with its 1-based line) when it fails the row model, when its
-    subscription already has an overlapping period or belongs to another customer earlier in the
-    file (it would be counted twice), or when its currency differs from the file's first accepted
-    row (no FX conversion yet: one currency per tenant import).
+    A row is rejected (dead letter with its 1-based line) when it fails the row model, or when
+    its subscription already has an overlapping period or belongs to another customer earlier in
+    the file (it would be counted twice). Rows may differ in currency: the MRR models convert
+    each period at its currency's dated rate (docs/revenue.md, "Currency").
     """
     tenant = _Tenant(tenant_id=tenant_id).tenant_id
     digest = hashlib.sha256(tenant.encode() + b"\0" + data).hexdigest()[:32]
@@ -172,7 +172,6 @@ def read_subscription_periods(
         )
     reader.fieldnames = header
     by_subscription: dict[str, list[tuple[int, SubscriptionPeriod]]] = {}
-    currency: str | None = None
     for row in reader:
         line = reader.line_num
         reason = None
@@ -202,11 +201,6 @@ def read_subscription_periods(
                     f"subscription {period.subscription_id}: customer {period.customer_id} "
                     f"differs from line {owner}'s"
                 )
-            elif currency is not None and period.currency != currency:
-                reason = (
-                    f"currency {period.currency} differs from the file's {currency}: one "
-                    "currency per import (no FX conversion yet)"
-                )
         if reason is not None:
             result.rejects.append(
                 DeadLetter(
@@ -219,7 +213,6 @@ def read_subscription_periods(
                 )
             )
             continue
-        currency = currency or period.currency
         by_subscription.setdefault(period.subscription_id, []).append((line, period))
         result.periods.append(period)
     return result

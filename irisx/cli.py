@@ -36,6 +36,7 @@ COMMAND_MODULES = (
     "export",
     "quality",
     "wfm",
+    "wfm_planning",  # joins the wfm group: after "wfm"
 )
 
 for _name in COMMAND_MODULES:

@@ -16,6 +16,8 @@ picks one variant at import rather than both living side by side.
 
 from __future__ import annotations
 
+import os
+
 from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
@@ -31,6 +33,7 @@ from pipelines.marts.schedules import daily_refresh_schedule
 from pipelines.marts.sensors import landed_data_sensor
 from pipelines.progress import progress_logger
 from pipelines.resources import IrisxResource, WarehouseResource
+from pipelines.wfm import WfmResource, wfm_assets, wfm_jobs, wfm_schedules
 
 
 def build_resources(data_dir: str | None = None) -> dict[str, object]:
@@ -55,15 +58,17 @@ def build_resources(data_dir: str | None = None) -> dict[str, object]:
             dbt_executable=str(DBT_EXECUTABLE),
             target=dbt_target(settings),
         ),
+        # Per-tenant service targets of the WFM staffing (JSON, see pipelines/wfm/config.py).
+        "wfm": WfmResource(tenant_targets_json=os.environ.get("IRISX_WFM_TARGETS", "")),
     }
 
 
 def _embedded_definitions() -> Definitions:
     return Definitions(
-        assets=[raw_events, irisx_dbt_models],
+        assets=[raw_events, irisx_dbt_models, *wfm_assets],
         asset_checks=[lake_schema_checks, lake_rejection_checks],
-        jobs=[refresh_all_job],
-        schedules=[daily_refresh_schedule],
+        jobs=[refresh_all_job, *wfm_jobs],
+        schedules=[daily_refresh_schedule, *wfm_schedules],
         sensors=[inbox_sensor],
         resources=build_resources(),
         loggers={"progress": progress_logger},
@@ -72,8 +77,9 @@ def _embedded_definitions() -> Definitions:
 
 def _server_definitions() -> Definitions:
     return Definitions(
-        assets=[*raw_table_specs, irisx_dbt_views, irisx_dbt_daily],
-        jobs=[daily_marts_job],
+        assets=[*raw_table_specs, irisx_dbt_views, irisx_dbt_daily, *wfm_assets],
+        jobs=[daily_marts_job, *wfm_jobs],
+        schedules=wfm_schedules,
         sensors=[landed_data_sensor],
         resources=build_resources(),
         loggers={"progress": progress_logger},

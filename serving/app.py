@@ -11,10 +11,23 @@ from config import Profile, Settings, get_settings
 from serving.api.deps import new_publisher
 from serving.api.openapi import install_openapi
 from serving.api.problems import install_problem_handlers
-from serving.api.routes import events, health, kpis, metrics, revenue, wallboard
+from serving.api.routes import (
+    campaigns,
+    events,
+    health,
+    kpis,
+    metrics,
+    ops,
+    quality,
+    quality_carriers,
+    revenue,
+    wallboard,
+    wfm,
+)
 from serving.auth import ApiKeyStore, WebhookSecretStore
 from warehouse.hotstore import PostgresHotStore
-from warehouse.marts import MartReader
+from warehouse.live import LakeLiveRollups
+from warehouse.marts import ClickHouseMartReader, mart_reader_for
 
 API_VERSION = "1.0.0"
 
@@ -34,6 +47,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if publisher is not None:
             await publisher.close()
             app.state.publisher = None
+        mart_reader = getattr(app.state, "mart_reader", None)
+        if isinstance(mart_reader, ClickHouseMartReader):
+            mart_reader.close()
         hot_store = getattr(app.state, "hot_store", None)
         if isinstance(hot_store, PostgresHotStore):
             hot_store.close()
@@ -56,16 +72,29 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.key_store = ApiKeyStore(settings.auth_db_path)
     app.state.webhook_secrets = WebhookSecretStore(settings.auth_db_path)
-    app.state.mart_reader = MartReader(settings.marts_dir)
+    # Parquet files (embedded) or the dbt clickhouse targets' tables (server): warehouse.marts.
+    app.state.mart_reader = mart_reader_for(settings)
     if settings.profile == Profile.SERVER:
         # Connects on first read; one connection shared by the threadpool (psycopg serialises).
         app.state.hot_store = PostgresHotStore(settings.postgres_dsn, settings.hot_retention_days)
+    # Live wallboards: the hot store's minute rollups, or in the embedded profile the same
+    # rollups computed from the lake's recent raw events (warehouse.live).
+    app.state.live_rollups = (
+        app.state.hot_store
+        if settings.profile == Profile.SERVER
+        else LakeLiveRollups(settings.lake_dir, lookback_days=settings.hot_retention_days)
+    )
     app.include_router(health.router)
     app.include_router(kpis.router)
     app.include_router(revenue.router)
     app.include_router(metrics.router)
     app.include_router(events.router)
     app.include_router(wallboard.router)
+    app.include_router(quality.router)
+    app.include_router(quality_carriers.router)
+    app.include_router(ops.router)
+    app.include_router(campaigns.router)
+    app.include_router(wfm.router)
     install_problem_handlers(app)
     install_openapi(app)
     return app

@@ -12,12 +12,14 @@ those steps once.
     warehouse.build(["--select", "+my_mart", "--indirect-selection", "cautious"], vars={...})
     marts = warehouse.read(["my_mart"])         # {"duckdb": {...}, "clickhouse": {...}}
     assert marts["clickhouse"]["my_mart"] == marts["duckdb"]["my_mart"]
+    assert_same_column_types(warehouse.column_types(["my_mart"]), "my_mart")
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -35,6 +37,41 @@ from warehouse.clickhouse import ClickHouseRawStore
 
 TARGETS = ("duckdb", "clickhouse")
 Rows = list[dict[str, Any]]
+Columns = list[tuple[str, str]]
+
+#: DuckDB type -> the ClickHouse type the same column must have (wrappers stripped); decimals
+#: map by their precision and scale (``clickhouse_type_for``).
+SAME_TYPE = {
+    "VARCHAR": "String",
+    "DATE": "Date",
+    "BIGINT": "Int64",
+    "INTEGER": "Int32",
+    "BOOLEAN": "Bool",
+    "DOUBLE": "Float64",
+}
+
+
+def clickhouse_type_for(duckdb_type: str) -> str:
+    """The ClickHouse type of a column DuckDB reads as ``duckdb_type`` (KeyError if unknown)."""
+    decimal = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", duckdb_type)
+    if decimal:
+        return f"Decimal({decimal.group(1)}, {decimal.group(2)})"
+    return SAME_TYPE[duckdb_type]
+
+
+def value_type(clickhouse_type: str) -> str:
+    """A ClickHouse type without its Nullable(...) / LowCardinality(...) wrappers."""
+    while wrapped := re.fullmatch(r"(?:Nullable|LowCardinality)\((.*)\)", clickhouse_type):
+        clickhouse_type = wrapped.group(1)
+    return clickhouse_type
+
+
+def assert_same_column_types(types: dict[str, dict[str, Columns]], name: str) -> None:
+    """Both targets give ``name`` the same column names in the same order, with matching types."""
+    duck, house = types["duckdb"][name], types["clickhouse"][name]
+    assert [column for column, _ in house] == [column for column, _ in duck], name
+    for (column, duck_type), (_, house_type) in zip(duck, house, strict=True):
+        assert clickhouse_type_for(duck_type) == value_type(house_type), (name, column, house_type)
 
 
 def normalise(value: Any) -> Any:
@@ -114,6 +151,13 @@ class BothTargets:
     def manifest(self, target: str = "duckdb") -> dict[str, Any]:
         return json.loads((self.target_path(target) / "manifest.json").read_text())
 
+    def run_results(self, target: str) -> list[dict[str, Any]]:
+        """The last build's results on ``target`` (one per model, seed and data test)."""
+        results: list[dict[str, Any]] = json.loads(
+            (self.target_path(target) / "run_results.json").read_text()
+        )["results"]
+        return results
+
     def read_duckdb(self, name: str) -> Rows:
         with duckdb.connect() as con:
             cursor = con.execute(
@@ -125,6 +169,27 @@ class BothTargets:
     def query_clickhouse(self, client: Any, sql: str) -> Rows:
         result = client.query(sql)
         return as_rows(list(result.column_names), result.result_rows)
+
+    def column_types(self, marts: Sequence[str]) -> dict[str, dict[str, Columns]]:
+        """Each mart's (column, type) list per target, as each target names its types."""
+        answer: dict[str, dict[str, Columns]] = {"duckdb": {}, "clickhouse": {}}
+        with duckdb.connect() as con:
+            for name in marts:
+                cursor = con.execute(
+                    f"select * from read_parquet('{self.settings.marts_dir}/{name}.parquet') "
+                    "limit 0"
+                )
+                answer["duckdb"][name] = [
+                    (column[0], str(column[1])) for column in cursor.description or []
+                ]
+        with self.clickhouse() as client:
+            for name in marts:
+                result = client.query(f"select * from irisx.{name} limit 0")
+                answer["clickhouse"][name] = [
+                    (column, kind.name)
+                    for column, kind in zip(result.column_names, result.column_types, strict=True)
+                ]
+        return answer
 
     def read(self, marts: Sequence[str]) -> dict[str, dict[str, Rows]]:
         """Each mart's rows from each target: ``{"duckdb": {mart: rows}, "clickhouse": {...}}``."""

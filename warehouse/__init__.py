@@ -2,14 +2,27 @@
 
 from warehouse.atomic import write_bytes_atomic, write_parquet_atomic
 from warehouse.lake import ParquetLake
-from warehouse.marts import DateRange, MartNotPublished, MartReader, MartReadError
+from warehouse.marts import (
+    ClickHouseMartReader,
+    DateRange,
+    MartNotPublished,
+    MartReader,
+    MartReadError,
+    MartsUnavailable,
+    ParquetMartReader,
+    mart_reader_for,
+)
 
 __all__ = [
+    "ClickHouseMartReader",
     "DateRange",
     "MartNotPublished",
     "MartReadError",
     "MartReader",
+    "MartsUnavailable",
     "ParquetLake",
+    "ParquetMartReader",
+    "mart_reader_for",
     "write_bytes_atomic",
     "write_parquet_atomic",
 ]

@@ -21,7 +21,9 @@ import pyarrow.parquet as pq
 
 from ingest.contracts import FAMILIES, family_schema
 from warehouse.atomic import write_parquet_atomic
+from warehouse.fx_rates import initialize_fx_rates
 from warehouse.subscription_periods import initialize_periods
+from warehouse.wfm_plan import initialize_plan_intervals
 
 _BATCH_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
 SCHEMA_FILE = "_schema.parquet"
@@ -44,8 +46,11 @@ class ParquetLake:
 
     def initialize(self) -> None:
         """Create every family folder with its zero-row schema file (so globs always match), and
-        the imported subscription periods' (warehouse.subscription_periods)."""
+        the imported subscription periods', interval plans' and exchange rates'
+        (warehouse.subscription_periods, warehouse.wfm_plan, warehouse.fx_rates)."""
         initialize_periods(self.root)
+        initialize_fx_rates(self.root)
+        initialize_plan_intervals(self.root)
         for family in FAMILIES:
             schema_path = self.family_dir(family) / SCHEMA_FILE
             schema = family_schema(family)

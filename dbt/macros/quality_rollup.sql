@@ -4,7 +4,7 @@
     without one are left out) and a period (`period_expression` over fct_calls aliased `calls`,
     named `period_name`). MOS mean / p5 / p50, poor calls and share (MOS < 3.6), jitter, loss
     and RTT p50 / p95; percentiles interpolate linearly (macro percentile); floats rounded to 4
-    decimals so both targets give the same digits.
+    decimals (ties up: macro round_ties_up) so both targets give the same digits.
 -#}
 {% macro quality_rollup(dimension, period_expression, period_name) -%}
 
@@ -37,18 +37,18 @@ final as (
         {{ dimension }},
         {{ period_name }},
         cast(count(*) as bigint) as calls,
-        round(avg(mos), 4) as mos_mean,
-        round({{ percentile('mos', 0.05) }}, 4) as mos_p5,
-        round({{ percentile('mos', 0.5) }}, 4) as mos_p50,
+        {{ round_ties_up('avg(mos)') }} as mos_mean,
+        {{ round_ties_up(percentile('mos', 0.05)) }} as mos_p5,
+        {{ round_ties_up(percentile('mos', 0.5)) }} as mos_p50,
         cast(sum(case when is_poor then 1 else 0 end) as bigint) as poor_calls,
-        round({{ safe_divide('sum(case when is_poor then 1 else 0 end)', 'count(*)') }}, 4)
+        {{ round_ties_up(safe_divide('sum(case when is_poor then 1 else 0 end)', 'count(*)')) }}
             as poor_share,
-        round({{ percentile('jitter_ms', 0.5) }}, 4) as jitter_ms_p50,
-        round({{ percentile('jitter_ms', 0.95) }}, 4) as jitter_ms_p95,
-        round({{ percentile('loss_pct', 0.5) }}, 4) as loss_pct_p50,
-        round({{ percentile('loss_pct', 0.95) }}, 4) as loss_pct_p95,
-        round({{ percentile('rtt_ms', 0.5) }}, 4) as rtt_ms_p50,
-        round({{ percentile('rtt_ms', 0.95) }}, 4) as rtt_ms_p95
+        {{ round_ties_up(percentile('jitter_ms', 0.5)) }} as jitter_ms_p50,
+        {{ round_ties_up(percentile('jitter_ms', 0.95)) }} as jitter_ms_p95,
+        {{ round_ties_up(percentile('loss_pct', 0.5)) }} as loss_pct_p50,
+        {{ round_ties_up(percentile('loss_pct', 0.95)) }} as loss_pct_p95,
+        {{ round_ties_up(percentile('rtt_ms', 0.5)) }} as rtt_ms_p50,
+        {{ round_ties_up(percentile('rtt_ms', 0.95)) }} as rtt_ms_p95
 
     from scored_calls
     group by tenant_id, {{ dimension }}, {{ period_name }}

@@ -63,6 +63,8 @@ class BillingEvent(EventBase):
 
     For subscription events ``amount`` is the recurring price per ``interval_count`` x
     ``interval`` for one unit; MRR = amount x quantity after discounts, normalised to a month.
+    ``included_usage_amount`` is the plan's usage allowance per month in ``currency`` (usage
+    revenue above it is overage); None when the plan states none.
     """
 
     family: ClassVar[str] = "billing"
@@ -84,6 +86,9 @@ class BillingEvent(EventBase):
     invoice_id: Identifier | None = None
     dunning_step: int | None = Field(default=None, ge=1, le=20)
     reason: str | None = Field(default=None, max_length=256)
+    # Added after schema_version 1 shipped: optional, so older producers stay valid (raw-table
+    # migration 3 adds the ClickHouse column).
+    included_usage_amount: NonNegativeMoney | None = None
 
     @classmethod
     def cross_field_rules(cls, event: Any) -> dict[str, Any]:

@@ -9,7 +9,15 @@ from typing import Annotated
 import typer
 
 #: Date columns a --from/--to range filters on, the first one a mart has.
-DATE_COLUMNS = ("month", "call_date", "activity_date", "interval_date", "cohort_month")
+DATE_COLUMNS = (
+    "month",
+    "call_date",
+    "activity_date",
+    "interval_date",
+    "cohort_month",
+    "failure_month",
+    "balance_date",
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,12 +35,17 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--to", help="Last date (YYYY-MM-DD, included)")
         ] = None,
     ) -> None:
-        """Export a tenant's rows of any published mart (the same reads as the API)."""
-        import pyarrow.parquet as pq
-
+        """Export a tenant's rows of any published mart (the same reads as the API: Parquet
+        files in the embedded profile, ClickHouse tables in the server profile)."""
         from config import Settings
         from warehouse.export import ExportFormat, write_table
-        from warehouse.marts import DateRange, MartError, MartNotPublished, MartReader
+        from warehouse.marts import (
+            DateRange,
+            MartError,
+            MartNotPublished,
+            mart_reader_for,
+            validate_mart_name,
+        )
 
         try:
             export_format = ExportFormat(fmt.lower())
@@ -42,20 +55,27 @@ def register(app: typer.Typer) -> None:
                 param_hint="--format",
             ) from None
         first, last = _day(date_from, "--from"), _day(date_to, "--to")
-        settings = Settings()
-        reader = MartReader(settings.marts_dir)
-        published = sorted(reader.published())
         try:
-            path = reader.path(mart)
+            validate_mart_name(mart)
         except ValueError as exc:
             raise typer.BadParameter(str(exc), param_hint="MART") from None
-        if not path.exists():
+        settings = Settings()
+        reader = mart_reader_for(settings)
+        try:
+            published = sorted(reader.published())
+            names = set(reader.columns(mart)) if mart in published else set()
+        except MartNotPublished as exc:  # removed between the listing and the columns
+            typer.echo(str(exc), err=True)
+            raise typer.Exit(code=2) from None
+        except MartError as exc:
+            typer.echo(f"export failed: {exc}", err=True)
+            raise typer.Exit(code=1) from None
+        if mart not in published:
             known = ", ".join(published) or "none yet (run `irisx demo` or `irisx materialize`)"
             typer.echo(f"mart {mart!r} is not published; published marts: {known}", err=True)
             raise typer.Exit(code=2)
         date_range = None
         if first is not None or last is not None:
-            names = set(pq.read_schema(path).names)
             column = next((name for name in DATE_COLUMNS if name in names), None)
             if column is None:
                 raise typer.BadParameter(

@@ -1,21 +1,22 @@
-"""``irisx import subscriptions FILE.csv --tenant T``: reference data the marts need."""
+"""``irisx import subscriptions FILE.csv --tenant T`` and ``irisx import fx-rates FILE.csv``:
+reference data the marts need."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
-    import pyarrow as pa
+    from collections.abc import Callable
 
     from config import Settings
 
 
 def register(app: typer.Typer) -> None:
     import_app = typer.Typer(
-        help="Import reference data (subscription periods) into the warehouse.",
+        help="Import reference data (subscription periods, exchange rates) into the warehouse.",
         no_args_is_help=True,
     )
 
@@ -44,7 +45,10 @@ def register(app: typer.Typer) -> None:
         from ingest import DeadLetterStore
         from ingest.subscriptions import SubscriptionFileError, read_subscription_periods
         from warehouse import ParquetLake
-        from warehouse.subscription_periods import replace_tenant_periods
+        from warehouse.subscription_periods import (
+            replace_tenant_periods,
+            replace_tenant_periods_clickhouse,
+        )
 
         # Built per call (not the cached get_settings()) so IRISX_* set by the caller apply.
         settings = Settings()
@@ -62,7 +66,12 @@ def register(app: typer.Typer) -> None:
         table = result.to_table()
         replace_tenant_periods(settings.lake_dir, result.tenant_id, table, result.import_id)
         if settings.profile == Profile.SERVER:
-            _write_clickhouse(settings, result.tenant_id, table, result.import_id)
+            _on_clickhouse(
+                settings,
+                lambda client, database: replace_tenant_periods_clickhouse(
+                    client, database, result.tenant_id, table, result.import_id
+                ),
+            )
         DeadLetterStore(settings.deadletter_dir).write(result.import_id, result.rejects)
         typer.echo(
             f"tenant {result.tenant_id}: {len(result.periods)} periods imported "
@@ -71,28 +80,84 @@ def register(app: typer.Typer) -> None:
         if result.rejects:
             typer.echo(f"rejected rows are in the dead-letter store: {settings.deadletter_dir}")
 
+    @import_app.command("fx-rates")
+    def fx_rates(
+        path: Annotated[
+            Path,
+            typer.Argument(
+                help="CSV with rate_date (YYYY-MM-DD), currency, quote_currency (ISO 4217), "
+                "rate (units of quote_currency per unit of currency, > 0, at most 6 decimals)",
+                exists=True,
+                dir_okay=False,
+            ),
+        ],
+    ) -> None:
+        """Add the file's exchange rates (global, every tenant's MRR converts with them). For the
+        same rate_date and pair an imported rate wins over the dbt seed's and a later import
+        over an earlier one; re-importing a file changes nothing. Rejected rows go to the
+        dead-letter store with their line and reason.
+
+        Embedded profile: the lake. Server profile: the lake and ClickHouse
+        (irisx_raw.fx_rates).
+        """
+        from config import Profile, Settings
+        from ingest import DeadLetterStore
+        from ingest.fx_rates import FxRateFileError, fx_import_id, read_fx_rates
+        from warehouse import ParquetLake
+        from warehouse.fx_rates import (
+            imported_at_of,
+            write_fx_rates,
+            write_fx_rates_clickhouse,
+        )
+
+        settings = Settings()  # per call, so IRISX_* set by the caller apply
+        settings.ensure_dirs()
+        data = path.read_bytes()
+        # The same file again keeps its first import time, so it rewrites identical rows.
+        first_imported_at = imported_at_of(settings.lake_dir, fx_import_id(data))
+        try:
+            result = read_fx_rates(data, source=str(path), now=first_imported_at)
+        except FxRateFileError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(2) from None
+        ParquetLake(settings.lake_dir).initialize()
+        table = result.to_table()
+        write_fx_rates(settings.lake_dir, table, result.import_id)
+        if settings.profile == Profile.SERVER:
+            _on_clickhouse(
+                settings,
+                lambda client, database: write_fx_rates_clickhouse(client, database, table),
+            )
+        DeadLetterStore(settings.deadletter_dir).write(result.import_id, result.rejects)
+        again = " (already imported: unchanged)" if first_imported_at is not None else ""
+        typer.echo(
+            f"{len(result.rates)} exchange rates imported{again}, {len(result.rejects)} rejected"
+        )
+        if result.rejects:
+            typer.echo(f"rejected rows are in the dead-letter store: {settings.deadletter_dir}")
+
     app.add_typer(import_app, name="import")
 
 
-def _write_clickhouse(settings: Settings, tenant_id: str, table: pa.Table, import_id: str) -> None:
+def _on_clickhouse(settings: Settings, write: Callable[[Any, str], None]) -> None:
+    """Run ``write(client, raw_database)`` on the migrated raw database of the server profile."""
     import clickhouse_connect
 
     from warehouse.clickhouse import ClickHouseRawStore
     from warehouse.clickhouse.handoff import chdb_folder_requested
-    from warehouse.subscription_periods import replace_tenant_periods_clickhouse
 
-    def write() -> None:
+    def run() -> None:
         client = clickhouse_connect.get_client(dsn=settings.warehouse_dsn)
         try:
             store = ClickHouseRawStore(client)
             store.migrate()
-            replace_tenant_periods_clickhouse(client, store.database, tenant_id, table, import_id)
+            write(client, store.database)
         finally:
             client.close()
 
     if settings.warehouse_is_chdb:
         # The stream worker may hold chDB's folder: ask it to let go while we write.
         with chdb_folder_requested(settings.chdb_dir):
-            write()
+            run()
     else:
-        write()
+        run()

@@ -1,5 +1,5 @@
-"""Request dependencies: settings, key store, mart reader, hot store, event publisher, and the
-caller's tenant.
+"""Request dependencies: settings, key store, mart reader, hot store, live rollups, event
+publisher, and the caller's tenant.
 
 The tenant comes only from the API key. No endpoint accepts a tenant from the request.
 """
@@ -17,6 +17,7 @@ from ingest.transport import BatchMessage, JetStreamConfig, JetStreamPublisher, 
 from serving.api.problems import SERVER_PROFILE_REQUIRED_TYPE, ProblemError
 from serving.auth import ApiKey, ApiKeyStore, WebhookSecretStore
 from warehouse.hotstore import PostgresHotStore
+from warehouse.live import LiveRollups
 from warehouse.marts import MartReader
 
 # auto_error=False: a missing header is our 401 problem, not the scheme's own error.
@@ -103,6 +104,13 @@ def get_hot_store(request: Request) -> PostgresHotStore:
     return store
 
 
+def get_live_rollups(request: Request) -> LiveRollups:
+    """The per-minute rollups live wallboards read: the hot store (server profile) or the lake
+    (embedded), as ``create_app`` chose."""
+    rollups: LiveRollups = request.app.state.live_rollups
+    return rollups
+
+
 def get_now() -> datetime:
     """The time a request reads "live" data at (a dependency, so tests can pin it)."""
     return datetime.now(UTC)
@@ -141,4 +149,5 @@ WebhookSecretsDep = Annotated[WebhookSecretStore, Depends(get_webhook_secrets)]
 MartReaderDep = Annotated[MartReader, Depends(get_mart_reader)]
 CurrentTenant = Annotated[str, Depends(get_current_tenant)]
 HotStoreDep = Annotated[PostgresHotStore, Depends(get_hot_store)]
+LiveRollupsDep = Annotated[LiveRollups, Depends(get_live_rollups)]
 NowDep = Annotated[datetime, Depends(get_now)]

@@ -9,6 +9,7 @@ carry extra members or need their own explanation get a ``urn:irisx:problem:<slu
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
@@ -20,11 +21,12 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingest.transport import BacklogTooLargeError, TransportUnavailableError
-from warehouse.marts import MartNotPublished
+from warehouse.marts import MartNotPublished, MartsUnavailable
 
 PROBLEM_MEDIA_TYPE = "application/problem+json"
 VALIDATION_PROBLEM_TYPE = "urn:irisx:problem:validation-error"
 MART_NOT_PUBLISHED_TYPE = "urn:irisx:problem:mart-not-published"
+MARTS_UNAVAILABLE_TYPE = "urn:irisx:problem:marts-unavailable"
 INGEST_UNAVAILABLE_TYPE = "urn:irisx:problem:ingest-unavailable"
 INGEST_BACKPRESSURE_TYPE = "urn:irisx:problem:ingest-backpressure"
 SERVER_PROFILE_REQUIRED_TYPE = "urn:irisx:problem:server-profile-required"
@@ -33,6 +35,8 @@ WEBHOOK_SIGNATURE_TYPE = "urn:irisx:problem:webhook-signature"
 DEFINITIONS_UNAVAILABLE_TYPE = "urn:irisx:problem:definitions-unavailable"
 #: Seconds a client is told to wait before retrying a 503 of the server profile.
 RETRY_AFTER_S = 5
+
+_log = logging.getLogger(__name__)
 
 
 class Problem(BaseModel):
@@ -153,6 +157,21 @@ async def _mart_not_published(request: Request, exc: Exception) -> ProblemRespon
     )
 
 
+async def _marts_unavailable(request: Request, exc: Exception) -> ProblemResponse:
+    # Server profile: ClickHouse is down or chDB's folder is held by a dbt run. The cause may
+    # name hosts or folders: the client only learns that a retry is worth it.
+    assert isinstance(exc, MartsUnavailable)
+    _log.warning("marts unavailable: %s", exc)
+    return problem_response(
+        request,
+        503,
+        "the marts' warehouse cannot be reached right now; retry later",
+        type_=MARTS_UNAVAILABLE_TYPE,
+        title="Marts unavailable",
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
+
+
 async def _problem(request: Request, exc: Exception) -> ProblemResponse:
     assert isinstance(exc, ProblemError)
     return problem_response(
@@ -185,6 +204,7 @@ def install_problem_handlers(app: FastAPI) -> None:
     app.add_exception_handler(StarletteHTTPException, _http_exception)
     app.add_exception_handler(RequestValidationError, _validation_error)
     app.add_exception_handler(MartNotPublished, _mart_not_published)
+    app.add_exception_handler(MartsUnavailable, _marts_unavailable)
     app.add_exception_handler(ProblemError, _problem)
     app.add_exception_handler(TransportUnavailableError, _transport_unavailable)
     app.add_exception_handler(Exception, _unexpected)
@@ -201,7 +221,10 @@ def problem_responses(
         404: "No such resource",
         422: "Invalid parameters; `errors` lists each one",
         500: "Unexpected server error",
-        503: "The mart has not been published yet; run the pipeline",
+        503: (
+            "The mart has not been published yet (run the pipeline), or its warehouse cannot be"
+            " reached now (retry after Retry-After seconds)"
+        ),
         **(descriptions or {}),
     }
     return {

@@ -540,7 +540,9 @@ def billing_table(world: World, book: BillingBook, ids: np.random.Generator) -> 
         "interval_count": ints(np.ones(len(events))),
         "quantity": ints(np.array([e.quantity for e in events])),
         "amount": opt_money([e.amount for e in events]),
-        "currency": pa.array(["USD"] * len(events), pa.string()),
+        "currency": pa.array(
+            [world.tenants[t].billing_currency(e.customer) for t, e in rows], pa.string()
+        ),
         "discount_percent": floats(
             np.array([d if d is not None else 0.0 for d in discount]),
             np.array([d is None for d in discount], dtype=bool),
@@ -552,5 +554,6 @@ def billing_table(world: World, book: BillingBook, ids: np.random.Generator) -> 
         "invoice_id": pa.array([e.invoice for e in events], pa.string()),
         "dunning_step": pa.array([e.step for e in events], pa.int64()),
         "reason": pa.array([e.reason for e in events], pa.string()),
+        "included_usage_amount": opt_money([p.included_usage if p else None for p in plans]),
     }
     return build_table("billing", columns, ids)

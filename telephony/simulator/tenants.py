@@ -45,6 +45,8 @@ class Archetype:
     queues: tuple[
         tuple[str, float, float, float, str], ...
     ]  # name, share, talk s, patience s, intent
+    #: Currencies the tenant bills its customers in, customer i in entry i % len (billing.py).
+    billing_currencies: tuple[str, ...] = ("USD",)
 
 
 # fmt: off
@@ -53,8 +55,11 @@ ARCHETYPES: tuple[Archetype, ...] = (
               (("appointments", 0.5, 190, 150, "appointment"),
                ("billing", 0.3, 260, 120, "billing_question"),
                ("nurse-line", 0.2, 420, 240, "medical_question"))),
+    # A UK retailer billing half its customers in GBP and a quarter in EUR (rates: dbt seed
+    # fx_rates), so MRR conversion runs on simulated data; list prices keep their numbers.
     Archetype("globex-retail", "Globex Retail", "GB", "Europe/London", 0.55, 0.15,
-              (("orders", 0.6, 170, 110, "order_status"), ("returns", 0.4, 230, 120, "return"))),
+              (("orders", 0.6, 170, 110, "order_status"), ("returns", 0.4, 230, 120, "return")),
+              billing_currencies=("USD", "GBP", "GBP", "EUR")),
     Archetype("initech-finance", "Initech Finance", "US", "America/Chicago", 0.50, 0.18,
               (("cards", 0.5, 240, 100, "card_issue"), ("loans", 0.3, 360, 160, "sales_inquiry"),
                ("fraud", 0.2, 300, 200, "fraud_report"))),
@@ -93,6 +98,8 @@ class Plan:
     interval: str  # month | year
     amount: float  # per unit per interval, before discounts
     per_seat: bool = False
+    #: usage allowance per month (overage above it); None: the plan includes no stated usage
+    included_usage: float | None = None
 
 
 @dataclass
@@ -115,6 +122,12 @@ class Tenant:
     first_customer: int = 0  # global index of customer 0 (set by the world)
     first_queue: int = 0
     extras: dict[str, object] = field(default_factory=dict)
+    #: customer i is billed in billing_currencies[i % len] (subscriptions, invoices, credits)
+    billing_currencies: tuple[str, ...] = ("USD",)
+
+    def billing_currency(self, customer: int) -> str:
+        """The currency tenant-local customer ``customer`` is billed in."""
+        return self.billing_currencies[customer % len(self.billing_currencies)]
 
     @property
     def api_share(self) -> float:
@@ -141,13 +154,28 @@ def _plans(rng: np.random.Generator) -> list[Plan]:
         return float(round(base * factor))
 
     monthly = [("starter", 49.0), ("growth", 149.0), ("pro", 399.0), ("enterprise", 1200.0)]
+    # Monthly usage allowances of the two upper tiers (per month on yearly plans too); the
+    # lower tiers state none, so their overage stays unknown (NULL) in the marts.
+    allowances = {"pro": 100.0, "enterprise": 400.0}
     plans = [
-        Plan(f"{name}-monthly", tier, "month", price(amount))
+        Plan(
+            f"{name}-monthly",
+            tier,
+            "month",
+            price(amount),
+            included_usage=price(allowances[name]) if name in allowances else None,
+        )
         for tier, (name, amount) in enumerate(monthly)
     ]
     # Yearly plans: two months free.
     plans += [
-        Plan(f"{name}-yearly", tier, "year", price(amount) * 10)
+        Plan(
+            f"{name}-yearly",
+            tier,
+            "year",
+            price(amount) * 10,
+            included_usage=price(allowances[name]) if name in allowances else None,
+        )
         for tier, (name, amount) in enumerate(monthly)
     ]
     plans.append(Plan("cc-seat-monthly", 1, "month", price(85.0), per_seat=True))
@@ -204,6 +232,7 @@ def build_tenants(
                 customer_ids=[f"{slug}-cus{i:04d}" for i in range(n_customers)],
                 customer_weights=weights / weights.sum(),
                 plans=_plans(rng),
+                billing_currencies=archetype.billing_currencies,
             )
         )
     return tenants

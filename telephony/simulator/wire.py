@@ -67,7 +67,7 @@ WIRE_SCHEMAS: dict[str, pa.Schema] = {
         ("discount_percent", _F, True), ("discount_amount", MONEY, True),
         ("trial_end", TIMESTAMP, True), ("period_start", TIMESTAMP, True),
         ("period_end", TIMESTAMP, True), ("invoice_id", _S, True), ("dunning_step", _I, True),
-        ("reason", _S, True),
+        ("reason", _S, True), ("included_usage_amount", MONEY, True),
     ),
     "campaign": _schema(
         ("campaign_id", _S, False), ("attempt_id", _S, False), ("contact_id", _S, False),

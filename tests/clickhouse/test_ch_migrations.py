@@ -40,16 +40,19 @@ def _tables(client: Client) -> set[str]:
 
 
 def test_rerun_is_a_no_op_and_the_ledger_records_each_version_once(ch_client: Client) -> None:
-    assert apply_migrations(ch_client, DATABASE) == [1, 2]
+    assert apply_migrations(ch_client, DATABASE) == [1, 2, 3, 4, 5]
     assert apply_migrations(ch_client, DATABASE) == []
     assert apply_migrations(ch_client, DATABASE) == []
     ledger = applied_migrations(ch_client, DATABASE)
     assert [(entry.version, entry.name) for entry in ledger] == [
         (1, "create_raw_tables"),
         (2, "create_subscription_periods"),
+        (3, "add_billing_included_usage_amount"),
+        (4, "create_wfm_plan_intervals"),
+        (5, "create_fx_rates"),
     ]
     assert re.fullmatch(r"[0-9a-f]{64}", ledger[0].checksum)
-    assert ch_client.command(f"SELECT count() FROM {DATABASE}.schema_migrations") == 2
+    assert ch_client.command(f"SELECT count() FROM {DATABASE}.schema_migrations") == 5
     assert _tables(ch_client) == {
         "schema_migrations",
         "call",
@@ -60,6 +63,8 @@ def test_rerun_is_a_no_op_and_the_ledger_records_each_version_once(ch_client: Cl
         "agent",
         "transcript",
         "subscription_periods",
+        "wfm_plan_intervals",
+        "fx_rates",
     }
 
 
@@ -106,8 +111,8 @@ def test_a_migration_cut_off_half_way_completes_on_rerun(ch_client: Client) -> N
     # Simulate a crash after the first statement of migration 1: its table exists, no ledger row.
     ch_client.command(f"CREATE DATABASE {DATABASE}")
     ch_client.command(MIGRATIONS[0].statements(DATABASE)[0])
-    assert apply_migrations(ch_client, DATABASE) == [1, 2]
-    assert len(_tables(ch_client)) == 9
+    assert apply_migrations(ch_client, DATABASE) == [1, 2, 3, 4, 5]
+    assert len(_tables(ch_client)) == 11
 
 
 def test_checksum_does_not_depend_on_the_database_or_cluster_name(ch_client: Client) -> None:

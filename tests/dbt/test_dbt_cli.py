@@ -34,7 +34,9 @@ from ingest.contracts import (
     family_schema,
 )
 from ingest.contracts.message import MessageDirection
+from ingest.fx_rates import SCHEMA as FX_RATES_SCHEMA
 from ingest.subscriptions import SCHEMA as SUBSCRIPTION_PERIODS_SCHEMA
+from ingest.wfm_plan import SCHEMA as WFM_PLAN_INTERVALS_SCHEMA
 from irisx.cli import app
 from pipelines.dbt_cli import DBT_EXECUTABLE, DBT_PROJECT_DIR, dbt_command, dbt_env, run_dbt
 
@@ -54,6 +56,8 @@ MODELS = {
     "int_billing_subscription_periods",
     "int_subscription_periods",
     "int_subscription_periods_fx_rates",
+    "stg_irisx__fx_rates",
+    "int_fx_rates",
     "int_usage_events",
     "int_usage_call_routes",
     "int_usage_customer_months",
@@ -78,9 +82,19 @@ MODELS = {
     "agent_performance_daily",
     "campaign_funnel",
     "int_rtcp_report_quality",
+    "int_call_quality_legs",
     "call_quality",
+    "call_quality_legs",
     "quality_by_carrier_hour",
     "quality_by_agent_day",
+    "carrier_scorecard",
+    "quality_alerts",
+    "quality_revenue_impact",
+    "stg_irisx__wfm_plan_intervals",
+    "service_level_variance",
+    "kpi_series_5m",
+    "kpi_series_15m",
+    "kpi_series_60m",
 }
 FAMILIES = ("call", "rtcp", "message", "billing", "campaign", "agent", "transcript")
 
@@ -90,6 +104,7 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
     ("stg_irisx__calls", "hangup_cause"): HangupCause,
     ("stg_irisx__calls", "codec"): Codec,
     ("stg_irisx__rtcp_reports", "leg"): Leg,
+    ("call_quality_legs", "leg"): Leg,
     ("stg_irisx__rtcp_reports", "codec"): Codec,
     ("stg_irisx__messages", "channel"): Channel,
     ("stg_irisx__messages", "direction"): MessageDirection,
@@ -106,8 +121,32 @@ ENUM_COLUMNS: dict[tuple[str, str], type[StrEnum]] = {
 }
 #: accepted_values tests with no contract enum behind them (docs/revenue.md).
 OTHER_ACCEPTED_VALUES: dict[tuple[str, str], list[str]] = {
+    **{
+        (mart, column): values
+        for mart in ("kpi_series_5m", "kpi_series_15m", "kpi_series_60m")
+        for column, values in (
+            ("dimension", ["tenant", "carrier", "queue", "channel", "provider"]),
+            ("aggregation", ["sum", "ratio"]),
+            (
+                "kpi",
+                [
+                    "call_volume",
+                    "asr",
+                    "acd_sec",
+                    "cost",
+                    "mos",
+                    "abandon_rate",
+                    "message_volume",
+                    "sms_delivery_rate",
+                    "email_bounce_rate",
+                    "spend",
+                ],
+            ),
+        )
+    },
     ("mrr_movements", "movement"): ["new", "expansion", "contraction", "churn", "reactivation"],
     ("int_subscription_periods", "source"): ["import", "billing_events"],
+    ("int_fx_rates", "rate_source"): ["import", "seed"],
     ("int_dunning_invoices", "outcome"): ["recovered", "written_off", "open"],
     ("usage_revenue", "product"): [
         "voice_outbound",
@@ -126,6 +165,13 @@ OTHER_ACCEPTED_VALUES: dict[tuple[str, str], list[str]] = {
         "reactivation",
     ],
     ("call_quality", "dominant_impairment"): ["loss", "jitter", "delay", "codec", "none"],
+    ("quality_alerts", "metric"): ["mos_p50"],
+    ("quality_alerts", "rule"): ["threshold", "baseline", "threshold+baseline"],
+    ("quality_alerts", "severity"): ["warning", "critical"],
+    ("quality_revenue_impact", "mos_band"): ["good", "fair", "poor"],
+    ("quality_revenue_impact", "poor_share_band"): ["low", "elevated", "high"],
+    ("int_call_quality_legs", "dominant_impairment"): ["loss", "jitter", "delay", "codec", "none"],
+    ("call_quality_legs", "dominant_impairment"): ["loss", "jitter", "delay", "codec", "none"],
     ("customer_ltv", "ltv_status"): [
         "ok",
         "no_active_customers",
@@ -166,7 +212,11 @@ def test_prepare_writes_a_manifest_with_every_model(manifest: dict[str, Any]) ->
     }
     assert models == MODELS
     sources = {(s["source_name"], s["name"]) for s in manifest["sources"].values()}
-    assert sources == {("lake", family) for family in FAMILIES} | {("lake", "subscription_periods")}
+    assert sources == {("lake", family) for family in FAMILIES} | {
+        ("lake", "subscription_periods"),
+        ("lake", "wfm_plan_intervals"),
+        ("lake", "fx_rates"),
+    }
     unit_tests = {test["name"] for test in manifest["unit_tests"].values()}
     assert unit_tests == {"agg_call_kpis_daily_hand_computed"}
 
@@ -186,6 +236,14 @@ def test_sources_document_exactly_the_contract_columns(manifest: dict[str, Any])
         assert all(column["description"].strip() for column in columns.values()), source["name"]
         if source["name"] == "subscription_periods":  # imported state, not an event family
             assert list(columns) == SUBSCRIPTION_PERIODS_SCHEMA.names
+            assert source["loaded_at_field"] == "imported_at"
+            continue
+        if source["name"] == "fx_rates":  # imported reference data, not an event family
+            assert list(columns) == FX_RATES_SCHEMA.names
+            assert source["loaded_at_field"] == "imported_at"
+            continue
+        if source["name"] == "wfm_plan_intervals":  # imported plans, not an event family
+            assert list(columns) == WFM_PLAN_INTERVALS_SCHEMA.names
             assert source["loaded_at_field"] == "imported_at"
             continue
         assert list(columns) == family_schema(source["name"]).names, source["name"]

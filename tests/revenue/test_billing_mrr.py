@@ -1,6 +1,8 @@
 """MRR from billing events (int_billing_subscription_periods → MRR marts), both targets.
 
-The histories and the hand-worked MRR are in tests/revenue/billing_hand_worked.py.
+The histories and the hand-worked MRR are in tests/revenue/billing_hand_worked.py. The shared
+harness (tests/both_targets.py) loads the same events and acme's import into the Parquet lake and
+chDB's raw tables and builds once per target for the module.
 """
 
 from __future__ import annotations
@@ -8,11 +10,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
-import duckdb
 import pytest
+from both_targets import BothTargets
 
-from config import Settings
 from ingest.contracts import BillingEvent, models_to_table
 from ingest.subscriptions import read_subscription_periods
 from pipelines.dbt_cli import run_dbt
@@ -26,80 +26,35 @@ from tests.revenue.billing_hand_worked import (
     REPLAYED,
 )
 from tests.revenue.mrr_hand_worked import ACME_CSV
-from warehouse import ParquetLake
-from warehouse.clickhouse import ClickHouseRawStore
 from warehouse.subscription_periods import (
     replace_tenant_periods,
     replace_tenant_periods_clickhouse,
 )
 
-SELECT = [
-    "--select",
-    "+mrr_bridge",
-    "--indirect-selection",
-    "cautious",
-    "--vars",
-    f"{{as_of_date: '{AS_OF}'}}",
-]
+SELECTION = ["--select", "+mrr_bridge", "--indirect-selection", "cautious"]
 MARTS = ("mrr_by_customer_month", "mrr_movements")
 
 
-def _rows(columns: list[str], rows: list[tuple[Any, ...]]) -> list[dict[str, Any]]:
-    found = [dict(zip(columns, row, strict=True)) for row in rows]
-    return sorted(found, key=lambda r: tuple(str(v) for v in r.values()))
-
-
 @pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> BothTargets:
     """The lake and chDB raw tables holding the hand-worked billing events and acme's import."""
-    root: Path = tmp_path_factory.mktemp("billing_mrr")
-    settings = Settings(data_dir=root / "irisx")
-    settings.ensure_dirs()
-    lake = ParquetLake(settings.lake_dir)
-    lake.initialize()
+    warehouse = BothTargets(tmp_path_factory.mktemp("billing_mrr"))
     imported = read_subscription_periods(ACME_CSV.encode(), tenant_id="acme", source="t.csv")
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        store = ClickHouseRawStore(client)
-        store.migrate()
+    with warehouse.loading() as load:
         for batch_id, events in (("billing-1", EVENTS), ("billing-2", REPLAYED)):
-            table = models_to_table(events, BillingEvent)
-            lake.write_batch("billing", table, batch_id)
-            store.write_batch("billing", table, batch_id)
+            load.write("billing", models_to_table(events, BillingEvent), batch_id)
         table = imported.to_table()
-        replace_tenant_periods(settings.lake_dir, "acme", table, imported.import_id)
-        replace_tenant_periods_clickhouse(client, store.database, "acme", table, imported.import_id)
-    finally:
-        client.close()
-    return settings
+        replace_tenant_periods(warehouse.settings.lake_dir, "acme", table, imported.import_id)
+        replace_tenant_periods_clickhouse(
+            load.client, load.store.database, "acme", table, imported.import_id
+        )
+    return warehouse
 
 
 @pytest.fixture(scope="module")
-def built(loaded: Settings) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    settings = loaded
-    root = settings.data_dir.parent
-    for target in ("duckdb", "clickhouse"):
-        completed = run_dbt(
-            ["build", "--target", target, *SELECT], settings, target_path=root / f"t-{target}"
-        )
-        assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
-    result: dict[str, dict[str, list[dict[str, Any]]]] = {"duckdb": {}, "clickhouse": {}}
-    with duckdb.connect() as con:
-        for name in MARTS:
-            cursor = con.execute(
-                f"select * from read_parquet('{settings.marts_dir}/{name}.parquet')"
-            )
-            result["duckdb"][name] = _rows(
-                [c[0] for c in cursor.description or []], cursor.fetchall()
-            )
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        for name in MARTS:
-            answer = client.query(f"select * from irisx.{name}")
-            result["clickhouse"][name] = _rows(list(answer.column_names), answer.result_rows)
-    finally:
-        client.close()
-    return result
+def built(loaded: BothTargets) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    loaded.build(SELECTION, vars={"as_of_date": AS_OF})
+    return loaded.read(MARTS)
 
 
 @pytest.mark.parametrize("name", MARTS)
@@ -159,7 +114,7 @@ def test_other_currencies_convert_at_the_month_end_rate(built: dict[str, Any]) -
 
 
 def test_a_missing_rate_fails_the_build(
-    loaded: Settings, built: dict[str, Any], tmp_path: Path
+    loaded: BothTargets, built: dict[str, Any], tmp_path: Path
 ) -> None:
     # The seed has no rate into CHF: reporting in CHF must stop the build at the rate test,
     # not publish MRR without the periods it cannot convert. (DuckDB only: same SQL and test.)
@@ -168,7 +123,7 @@ def test_a_missing_rate_fails_the_build(
             "build", "--target", "duckdb", "--select", "+int_subscription_periods_fx_rates",
             "--vars", f"{{as_of_date: '{AS_OF}', reporting_currency: CHF}}",
         ],
-        loaded,
+        loaded.settings,
         target_path=tmp_path / "t-chf",
     )  # fmt: skip
     assert completed.returncode == 1, completed.stdout[-3000:]

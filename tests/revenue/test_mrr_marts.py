@@ -1,23 +1,20 @@
 """MRR marts from hand-worked subscription histories, on both dbt targets.
 
-The same imports go into the Parquet lake (duckdb target) and chDB's
-``irisx_raw.subscription_periods`` (clickhouse target); acme is imported twice, so both targets
-must keep only its latest import. Expected rows are in ``mrr_hand_worked`` (worked out by hand).
+The shared harness (tests/both_targets.py) puts the same imports into the Parquet lake (duckdb
+target) and chDB's ``irisx_raw.subscription_periods`` (clickhouse target); acme is imported
+twice, so both targets must keep only its latest import. Expected rows are in
+``mrr_hand_worked`` (worked out by hand).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
-import duckdb
 import pytest
+from both_targets import BothTargets, Columns, Rows, assert_same_column_types
 from mrr_hand_worked import (
     ACME_CSV,
     ACME_STALE_CSV,
@@ -30,109 +27,48 @@ from mrr_hand_worked import (
     month,
 )
 
-from config import Settings
 from ingest.subscriptions import read_subscription_periods
-from pipelines.dbt_cli import run_dbt
-from warehouse import ParquetLake
-from warehouse.clickhouse import ClickHouseRawStore
 from warehouse.subscription_periods import (
     replace_tenant_periods,
     replace_tenant_periods_clickhouse,
 )
 
 MARTS = ("mrr_by_customer_month", "mrr_movements", "mrr_bridge")
-SELECT = [
-    "--select",
-    "+mrr_bridge",
-    "--indirect-selection",
-    "cautious",
-    "--vars",
-    f"{{as_of_date: '{AS_OF}'}}",
-]
-#: DuckDB type -> ClickHouse type (Nullable stripped) the same column must have.
-SAME_TYPE = {
-    "VARCHAR": "String",
-    "DATE": "Date",
-    "BOOLEAN": "Bool",
-    "DECIMAL(18,6)": "Decimal(18, 6)",
-}
-
-
-@dataclass(frozen=True)
-class Relation:
-    columns: list[tuple[str, str]]
-    rows: list[tuple[Any, ...]]
-
-    def dicts(self) -> list[dict[str, Any]]:
-        names = [name for name, _ in self.columns]
-        return [dict(zip(names, row, strict=True)) for row in self.rows]
+SELECTION = ["--select", "+mrr_bridge", "--indirect-selection", "cautious"]
 
 
 @dataclass(frozen=True)
 class Built:
-    duckdb: dict[str, Relation]
-    clickhouse: dict[str, Relation]
+    duckdb: dict[str, Rows]
+    clickhouse: dict[str, Rows]
     clickhouse_results: list[dict[str, Any]]
-
-
-def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((value is None, "" if value is None else value) for value in row)
-
-
-def _build(settings: Settings, target: str, target_path: Path) -> None:
-    completed = run_dbt(["build", "--target", target, *SELECT], settings, target_path=target_path)
-    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
+    types: dict[str, dict[str, Columns]]
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    root = tmp_path_factory.mktemp("mrr_both_targets")
-    settings = Settings(data_dir=root / "irisx")
-    settings.ensure_dirs()
-    ParquetLake(settings.lake_dir).initialize()
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        store = ClickHouseRawStore(client)
-        store.migrate()
+    warehouse = BothTargets(tmp_path_factory.mktemp("mrr_both_targets"))
+    with warehouse.loading() as load:
         for tenant, text in (("acme", ACME_STALE_CSV), ("acme", ACME_CSV), ("globex", GLOBEX_CSV)):
             result = read_subscription_periods(text.encode(), tenant_id=tenant, source="t.csv")
             assert result.rejects == []
             table = result.to_table()
-            replace_tenant_periods(settings.lake_dir, tenant, table, result.import_id)
+            replace_tenant_periods(warehouse.settings.lake_dir, tenant, table, result.import_id)
             replace_tenant_periods_clickhouse(
-                client, store.database, tenant, table, result.import_id
+                load.client, load.store.database, tenant, table, result.import_id
             )
-    finally:
-        client.close()  # dbt's process takes the chDB folder next
-    _build(settings, "duckdb", root / "target-duckdb")
-    _build(settings, "clickhouse", root / "target-clickhouse")
-
-    duck: dict[str, Relation] = {}
-    with duckdb.connect() as con:
-        for name in MARTS:
-            cursor = con.execute(
-                f"select * from read_parquet('{settings.marts_dir}/{name}.parquet')"
-            )
-            columns = [(column[0], str(column[1])) for column in cursor.description or []]
-            duck[name] = Relation(columns, sorted(cursor.fetchall(), key=_sort_key))
-    house: dict[str, Relation] = {}
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        for name in MARTS:
-            result = client.query(f"select * from irisx.{name}")
-            columns = [
-                (column, kind.name)
-                for column, kind in zip(result.column_names, result.column_types, strict=True)
-            ]
-            house[name] = Relation(columns, sorted(result.result_rows, key=_sort_key))
-    finally:
-        client.close()
-    run_results = json.loads((root / "target-clickhouse" / "run_results.json").read_text())
-    return Built(duck, house, run_results["results"])
+    warehouse.build(SELECTION, vars={"as_of_date": AS_OF})
+    rows = warehouse.read(MARTS)
+    return Built(
+        rows["duckdb"],
+        rows["clickhouse"],
+        warehouse.run_results("clickhouse"),
+        warehouse.column_types(MARTS),
+    )
 
 
 def test_mrr_by_customer_month_equals_the_hand_worked_months(built: Built) -> None:
-    rows = built.duckdb["mrr_by_customer_month"].dicts()
+    rows = built.duckdb["mrr_by_customer_month"]
     got = {(r["tenant_id"], r["customer_id"], r["month"]): r for r in rows}
     expected = {
         (tenant, customer, month(number)): mrr
@@ -152,9 +88,9 @@ def test_mrr_by_customer_month_equals_the_hand_worked_months(built: Built) -> No
 def test_spine_stops_at_the_pinned_as_of_month(built: Built) -> None:
     # The dense marts end with August 2024 (as of 2024-08-15), nothing later.
     for name in ("mrr_by_customer_month", "mrr_bridge"):
-        months = {row["month"] for row in built.duckdb[name].dicts()}
+        months = {row["month"] for row in built.duckdb[name]}
         assert max(months) == dt.date(2024, 8, 1), name
-    customers = {row["customer_id"] for row in built.duckdb["mrr_by_customer_month"].dicts()}
+    customers = {row["customer_id"] for row in built.duckdb["mrr_by_customer_month"]}
     # c_future starts in September, c_short never spans a month end, c_stale was replaced.
     assert customers.isdisjoint({"c_future", "c_short", "c_stale"})
 
@@ -167,7 +103,7 @@ def test_mrr_movements_equal_the_hand_worked_movements(built: Built) -> None:
             r["movement"],
             r["amount"],
         )
-        for r in built.duckdb["mrr_movements"].dicts()
+        for r in built.duckdb["mrr_movements"]
     }
     expected = {
         (tenant, customer, month(number)): values
@@ -177,15 +113,13 @@ def test_mrr_movements_equal_the_hand_worked_movements(built: Built) -> None:
 
 
 def test_still_active_customers_never_churn(built: Built) -> None:
-    churned = {
-        r["customer_id"] for r in built.duckdb["mrr_movements"].dicts() if r["movement"] == "churn"
-    }
+    churned = {r["customer_id"] for r in built.duckdb["mrr_movements"] if r["movement"] == "churn"}
     assert churned == {"c_churn", "c_react1", "c_react_many"}
 
 
 def test_mrr_bridge_equals_the_hand_worked_bridge_and_closes(built: Built) -> None:
     got = {}
-    for r in built.duckdb["mrr_bridge"].dicts():
+    for r in built.duckdb["mrr_bridge"]:
         values = tuple(
             r[name]
             for name in (
@@ -208,20 +142,11 @@ def test_mrr_bridge_equals_the_hand_worked_bridge_and_closes(built: Built) -> No
     assert got == expected
 
 
-def _value_type(clickhouse_type: str) -> str:
-    while wrapped := re.fullmatch(r"(?:Nullable|LowCardinality)\((.*)\)", clickhouse_type):
-        clickhouse_type = wrapped.group(1)
-    return clickhouse_type
-
-
 @pytest.mark.parametrize("name", MARTS)
 def test_both_targets_give_identical_rows_and_types(built: Built, name: str) -> None:
-    duck, house = built.duckdb[name], built.clickhouse[name]
-    assert [c for c, _ in duck.columns] == [c for c, _ in house.columns]
-    for (column, duck_type), (_, house_type) in zip(duck.columns, house.columns, strict=True):
-        assert SAME_TYPE[duck_type] == _value_type(house_type), column
-    assert duck.rows  # two empty results would prove nothing
-    assert house.rows == duck.rows
+    assert_same_column_types(built.types, name)
+    assert built.duckdb[name]  # two empty results would prove nothing
+    assert built.clickhouse[name] == built.duckdb[name]
 
 
 def test_dbt_tests_of_the_revenue_marts_pass_on_clickhouse(built: Built) -> None:
@@ -239,6 +164,6 @@ def test_dbt_tests_of_the_revenue_marts_pass_on_clickhouse(built: Built) -> None
 
 
 def test_amounts_are_exact_decimals(built: Built) -> None:
-    amounts = [r["amount"] for r in built.clickhouse["mrr_movements"].dicts()]
+    amounts = [r["amount"] for r in built.clickhouse["mrr_movements"]]
     assert all(isinstance(amount, Decimal) for amount in amounts)
     assert Decimal("10.500000") in amounts

@@ -1,24 +1,22 @@
 """churn_and_retention, cohort_retention and customer_ltv from hand-worked histories, both targets.
 
-The same imports go into the Parquet lake (duckdb target) and chDB's
-``irisx_raw.subscription_periods`` (clickhouse target); dbt builds the three marts and their
-parents once per target for the module. Expected values are in ``retention_hand_worked`` (worked
-out by hand, working in its comments); both targets must give identical rows and types.
+The shared harness (tests/both_targets.py) puts the same imports into the Parquet lake (duckdb
+target) and chDB's ``irisx_raw.subscription_periods`` (clickhouse target); dbt builds the three
+marts and their parents once per target for the module. Expected values are in
+``retention_hand_worked`` (worked out by hand, working in its comments); both targets must give
+identical rows and types.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from dataclasses import dataclass
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
-import clickhouse_connect
-import duckdb
 import pytest
+from both_targets import BothTargets, Columns, Rows, assert_same_column_types
 from retention_hand_worked import (
     AS_OF,
     COHORT_COLUMNS,
@@ -33,31 +31,15 @@ from retention_hand_worked import (
     ym,
 )
 
-from config import Settings
 from ingest.subscriptions import read_subscription_periods
 from pipelines.dbt_cli import run_dbt
-from warehouse import ParquetLake
-from warehouse.clickhouse import ClickHouseRawStore
 from warehouse.subscription_periods import (
     replace_tenant_periods,
     replace_tenant_periods_clickhouse,
 )
 
 MARTS = ("churn_and_retention", "cohort_retention", "customer_ltv")
-SELECT = [
-    "--select",
-    *(f"+{mart}" for mart in MARTS),
-    "--vars",
-    f"{{as_of_date: '{AS_OF}'}}",
-]
-#: DuckDB type -> ClickHouse type (Nullable stripped) the same column must have.
-SAME_TYPE = {
-    "VARCHAR": "String",
-    "DATE": "Date",
-    "BIGINT": "Int64",
-    "DECIMAL(18,6)": "Decimal(18, 6)",
-    "DECIMAL(38,6)": "Decimal(38, 6)",
-}
+SELECTION = ["--select", *(f"+{mart}" for mart in MARTS)]
 RATIOS = (
     "logo_churn_rate",
     "revenue_churn_rate",
@@ -68,89 +50,43 @@ RATIOS = (
 
 
 @dataclass(frozen=True)
-class Relation:
-    columns: list[tuple[str, str]]
-    rows: list[tuple[Any, ...]]
-
-    def dicts(self) -> list[dict[str, Any]]:
-        names = [name for name, _ in self.columns]
-        return [dict(zip(names, row, strict=True)) for row in self.rows]
-
-
-@dataclass(frozen=True)
 class Built:
-    duckdb: dict[str, Relation]
-    clickhouse: dict[str, Relation]
+    duckdb: dict[str, Rows]
+    clickhouse: dict[str, Rows]
+    types: dict[str, dict[str, Columns]]
     clickhouse_results: list[dict[str, Any]]
     manifest: dict[str, Any]
-    settings: Settings
-    root: Path
-
-
-def _sort_key(row: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple((value is None, "" if value is None else value) for value in row)
-
-
-def _build(settings: Settings, target: str, target_path: Path) -> None:
-    completed = run_dbt(["build", "--target", target, *SELECT], settings, target_path=target_path)
-    assert completed.returncode == 0, (completed.stdout + completed.stderr)[-6000:]
+    warehouse: BothTargets
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
-    root = tmp_path_factory.mktemp("retention_both_targets")
-    settings = Settings(data_dir=root / "irisx")
-    settings.ensure_dirs()
-    ParquetLake(settings.lake_dir).initialize()
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        store = ClickHouseRawStore(client)
-        store.migrate()
+    warehouse = BothTargets(tmp_path_factory.mktemp("retention_both_targets"))
+    with warehouse.loading() as load:
         for tenant, text in IMPORTS:
             result = read_subscription_periods(text.encode(), tenant_id=tenant, source="t.csv")
             assert result.rejects == []
             table = result.to_table()
-            replace_tenant_periods(settings.lake_dir, tenant, table, result.import_id)
+            replace_tenant_periods(warehouse.settings.lake_dir, tenant, table, result.import_id)
             replace_tenant_periods_clickhouse(
-                client, store.database, tenant, table, result.import_id
+                load.client, load.store.database, tenant, table, result.import_id
             )
-    finally:
-        client.close()  # dbt's process takes the chDB folder next
-    _build(settings, "duckdb", root / "target-duckdb")
-    _build(settings, "clickhouse", root / "target-clickhouse")
-
-    duck: dict[str, Relation] = {}
-    with duckdb.connect() as con:
-        for name in MARTS:
-            cursor = con.execute(
-                f"select * from read_parquet('{settings.marts_dir}/{name}.parquet')"
-            )
-            columns = [(column[0], str(column[1])) for column in cursor.description or []]
-            duck[name] = Relation(columns, sorted(cursor.fetchall(), key=_sort_key))
-    house: dict[str, Relation] = {}
-    client = clickhouse_connect.get_client(interface="chdb", path=str(settings.chdb_dir))
-    try:
-        for name in MARTS:
-            result = client.query(f"select * from irisx.{name}")
-            columns = [
-                (column, kind.name)
-                for column, kind in zip(result.column_names, result.column_types, strict=True)
-            ]
-            house[name] = Relation(columns, sorted(result.result_rows, key=_sort_key))
-    finally:
-        client.close()
-    run_results = json.loads((root / "target-clickhouse" / "run_results.json").read_text())
-    manifest = json.loads((root / "target-duckdb" / "manifest.json").read_text())
-    return Built(duck, house, run_results["results"], manifest, settings, root)
+    warehouse.build(SELECTION, vars={"as_of_date": AS_OF})
+    rows = warehouse.read(MARTS)
+    return Built(
+        rows["duckdb"],
+        rows["clickhouse"],
+        warehouse.column_types(MARTS),
+        warehouse.run_results("clickhouse"),
+        warehouse.manifest(),
+        warehouse,
+    )
 
 
 def _by_key(
-    relation: Relation, key: tuple[str, ...], values: tuple[str, ...]
+    rows: Rows, key: tuple[str, ...], values: tuple[str, ...]
 ) -> dict[tuple[Any, ...], tuple[Any, ...]]:
-    return {
-        tuple(row[name] for name in key): tuple(row[name] for name in values)
-        for row in relation.dicts()
-    }
+    return {tuple(row[name] for name in key): tuple(row[name] for name in values) for row in rows}
 
 
 def test_churn_and_retention_equals_the_hand_worked_months(built: Built) -> None:
@@ -165,7 +101,7 @@ def test_churn_and_retention_equals_the_hand_worked_months(built: Built) -> None
 
 
 def test_customer_counts_close_every_month(built: Built) -> None:
-    rows = built.duckdb["churn_and_retention"].dicts()
+    rows = built.duckdb["churn_and_retention"]
     closing = {(r["tenant_id"], r["month"]): r["closing_customers"] for r in rows}
     for r in rows:
         assert (
@@ -180,7 +116,7 @@ def test_customer_counts_close_every_month(built: Built) -> None:
 
 
 def test_zero_denominators_give_null_not_zero(built: Built) -> None:
-    got = {(r["tenant_id"], r["month"]): r for r in built.duckdb["churn_and_retention"].dicts()}
+    got = {(r["tenant_id"], r["month"]): r for r in built.duckdb["churn_and_retention"]}
     # a tenant's first month and initech's May (nobody at the start, opening MRR 0): all NULL
     for key in (("acme", ym(2024, 1)), ("initech", ym(2024, 5)), ("hooli", ym(2023, 3))):
         assert all(got[key][ratio] is None for ratio in RATIOS), key
@@ -190,9 +126,7 @@ def test_zero_denominators_give_null_not_zero(built: Built) -> None:
     assert (april["logo_churn_rate"], april["revenue_churn_rate"]) == (dec("0"), dec("0"))
     assert april["gross_revenue_retention"] == dec("1")
     # and the same NULLs on ClickHouse (not 0, which an unmatched default would give)
-    house = {
-        (r["tenant_id"], r["month"]): r for r in built.clickhouse["churn_and_retention"].dicts()
-    }
+    house = {(r["tenant_id"], r["month"]): r for r in built.clickhouse["churn_and_retention"]}
     assert all(house[("initech", ym(2024, 5))][ratio] is None for ratio in RATIOS)
     assert house[("acme", ym(2024, 4))]["quick_ratio"] is None
 
@@ -200,19 +134,19 @@ def test_zero_denominators_give_null_not_zero(built: Built) -> None:
 def test_ratios_round_half_away_from_zero_on_both_targets(built: Built) -> None:
     # umbrella June: 0.000001 / 2 = 0.0000005 and 1.999999 / 2 = 0.9999995, exact ties
     for target in (built.duckdb, built.clickhouse):
-        rows = {(r["tenant_id"], r["month"]): r for r in target["churn_and_retention"].dicts()}
+        rows = {(r["tenant_id"], r["month"]): r for r in target["churn_and_retention"]}
         june = rows[("umbrella", ym(2024, 6))]
         assert june["revenue_churn_rate"] == Decimal("0.000001")
         assert june["gross_revenue_retention"] == Decimal("1.000000")
         cells = {
             (r["tenant_id"], r["cohort_month"], r["months_since_signup"]): r
-            for r in target["cohort_retention"].dicts()
+            for r in target["cohort_retention"]
         }
         assert cells[("umbrella", ym(2024, 5), 1)]["revenue_retention"] == Decimal("1.000000")
 
 
 def test_ratios_are_decimal_38_6_and_money_decimal_18_6(built: Built) -> None:
-    types = {(mart, column): kind for mart in MARTS for column, kind in built.duckdb[mart].columns}
+    types = {(mart, column): kind for mart in MARTS for column, kind in built.types["duckdb"][mart]}
     ratios = [("churn_and_retention", ratio) for ratio in RATIOS] + [
         ("cohort_retention", "logo_retention"),
         ("cohort_retention", "revenue_retention"),
@@ -242,7 +176,7 @@ def test_cohort_retention_equals_the_hand_worked_cells(built: Built) -> None:
 def test_a_reactivated_customer_counts_again_in_its_cohort(built: Built) -> None:
     cells = {
         r["months_since_signup"]: (r["retained_customers"], r["retained_mrr"])
-        for r in built.duckdb["cohort_retention"].dicts()
+        for r in built.duckdb["cohort_retention"]
         if (r["tenant_id"], r["cohort_month"]) == ("acme", ym(2024, 1))
     }
     # a5 (30) churns in Feb, comes back at 45 in Apr (months since signup 3): 2 -> 3 retained
@@ -251,7 +185,7 @@ def test_a_reactivated_customer_counts_again_in_its_cohort(built: Built) -> None
 
 
 def test_cohort_spine_stops_at_the_as_of_month(built: Built) -> None:
-    rows = built.duckdb["cohort_retention"].dicts()
+    rows = built.duckdb["cohort_retention"]
     assert max(r["month"] for r in rows) == ym(2024, 6)
     hooli = [r["months_since_signup"] for r in rows if r["tenant_id"] == "hooli"]
     assert sorted(hooli) == list(range(18))  # Jan 2023 .. Jun 2024
@@ -271,27 +205,18 @@ def test_customer_ltv_equals_the_hand_worked_windows(built: Built) -> None:
 
 
 def test_ltv_is_null_exactly_when_its_status_says_why(built: Built) -> None:
-    rows = built.duckdb["customer_ltv"].dicts()
+    rows = built.duckdb["customer_ltv"]
     assert all((r["ltv"] is None) == (r["ltv_status"] != "ok") for r in rows)
     statuses = {r["ltv_status"] for r in rows}
     assert statuses == {"ok", "no_churn", "no_customers_at_start", "no_active_customers"}
     assert max(r["window_months"] for r in rows) == 12
 
 
-def _value_type(clickhouse_type: str) -> str:
-    while wrapped := re.fullmatch(r"(?:Nullable|LowCardinality)\((.*)\)", clickhouse_type):
-        clickhouse_type = wrapped.group(1)
-    return clickhouse_type
-
-
 @pytest.mark.parametrize("name", MARTS)
 def test_both_targets_give_identical_rows_and_types(built: Built, name: str) -> None:
-    duck, house = built.duckdb[name], built.clickhouse[name]
-    assert [c for c, _ in duck.columns] == [c for c, _ in house.columns]
-    for (column, duck_type), (_, house_type) in zip(duck.columns, house.columns, strict=True):
-        assert SAME_TYPE[duck_type] == _value_type(house_type), column
-    assert duck.rows  # two empty results would prove nothing
-    assert house.rows == duck.rows
+    assert_same_column_types(built.types, name)
+    assert built.duckdb[name]  # two empty results would prove nothing
+    assert built.clickhouse[name] == built.duckdb[name]
 
 
 def test_dbt_tests_of_the_retention_marts_pass_on_clickhouse(built: Built) -> None:
@@ -368,8 +293,8 @@ def test_decimal_ratio_agrees_on_both_targets_for_edge_values(built: Built) -> N
     for target in ("duckdb", "clickhouse"):
         completed = run_dbt(
             ["show", "--target", target, "--inline", inline, "--output", "json", "--limit", "20"],
-            built.settings,
-            target_path=built.root / f"target-{target}",
+            built.warehouse.settings,
+            target_path=built.warehouse.target_path(target),
         )
         assert completed.returncode == 0, (completed.stdout + completed.stderr)[-4000:]
         shown = json.loads(completed.stdout[completed.stdout.index('{\n  "show"') :])["show"]

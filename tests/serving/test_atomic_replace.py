@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from config import Settings
 from serving.app import create_app
 from tests.serving.kpi_data import bearer, kpi_row, write_mart
-from warehouse import MartReader
+from warehouse import ParquetMartReader
 
 URL = "/v1/kpis/calls/daily"
 PARAMS = {"from": "2024-03-01", "to": "2024-03-31"}
@@ -83,9 +83,9 @@ def test_requests_during_replacement_see_one_whole_version(settings: Settings) -
 
 
 def test_concurrent_readers_during_replacement(settings: Settings) -> None:
-    """Several threads read through one MartReader while the file is replaced."""
+    """Several threads read through one ParquetMartReader while the file is replaced."""
     write_mart(settings.marts_dir, version_rows(1))
-    reader = MartReader(settings.marts_dir)
+    reader = ParquetMartReader(settings.marts_dir)
     writer = Republisher(settings)
     failures: list[str] = []
     reads = [0]

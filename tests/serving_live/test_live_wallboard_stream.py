@@ -1,7 +1,8 @@
 """WebSocket /v1/live/wallboard against a real PostgreSQL hot store: frames carry the same
 hand-worked totals as the GET endpoints (data and working in test_live_wallboard_routes), keep
 coming every interval, stay inside the key's tenant, and the connection is refused (closed with a
-4xxx code) without a valid key or outside the server profile.
+4xxx code) without a valid key. The embedded profile's wallboard (from the lake) is tested in
+test_live_rollups_lake.
 """
 
 from __future__ import annotations
@@ -82,16 +83,6 @@ def test_no_valid_key_closes_with_4401(client: TestClient, message: object) -> N
         with pytest.raises(WebSocketDisconnect) as closed:
             socket.receive_json()
     assert closed.value.code == 4401
-
-
-def test_embedded_profile_closes_with_4409(settings: Settings) -> None:
-    with (
-        TestClient(create_app(settings)) as embedded,
-        embedded.websocket_connect(URL) as socket,
-        pytest.raises(WebSocketDisconnect) as closed,
-    ):
-        socket.receive_json()
-    assert closed.value.code == 4409
 
 
 def test_an_unmigrated_hot_store_is_pushed_as_a_problem_frame(

@@ -36,7 +36,8 @@ from warehouse.subscription_periods import replace_tenant_periods
 #: The marts the revenue API serves, built with their parents only (other marts built from the
 #: same parents, and tests that need them, stay out of this build).
 SERVED = ("mrr_by_customer_month", "mrr_movements", "mrr_bridge", "churn_and_retention")
-SERVED += ("cohort_retention",)
+SERVED += ("cohort_retention", "customer_ltv", "usage_aware_mrr", "mrr_movements_with_usage")
+SERVED += ("payment_recovery", "credit_balances", "spend_alerts")
 
 
 @pytest.fixture(scope="module")
@@ -309,3 +310,42 @@ def test_month_parameters_are_documented_as_months(client: TestClient) -> None:
         assert schema["pattern"] == r"^\d{4}-(0[1-9]|1[0-2])(-01)?$"
     accepted = client.get("/v1/revenue/churn?from=2024-05-01", headers={}).status_code
     assert accepted == 401  # the first day is a month too: only the key is missing
+
+
+def test_newer_endpoints_read_the_dbt_built_marts(client: TestClient, settings: Settings) -> None:
+    """Every column the newer endpoints read exists in the marts dbt builds, with a type their
+    rows accept. globex (gc1 at 10.50 from 2024-07-01, as-of 2024-08-15, no usage, no billing
+    events):
+      LTV July: window July only, mrr 10.50 over 1 customer-month: ARPA 10.50; nobody at the
+        start of July: no churn rate, LTV null (no_customers_at_start).
+      LTV August: window July-August, mrr 21 over 2 customer-months: ARPA 10.50; 1 customer at
+        the start of August, 0 churned: churn rate 0 / 1 = 0, LTV null (no_churn).
+      Usage-aware MRR: committed 10.50 both months and no usage, so total 10.50; the only
+        usage-aware movement is July's new 10.50.
+      No billing events: no payment recovery, credit or spend alert rows."""
+    headers = _key(settings, "globex")
+    answers = {
+        name: client.get(f"/v1/revenue/{name}?from=2024-01&to=2024-08", headers=headers)
+        for name in (
+            "ltv", "usage", "usage-movements", "payment-recovery", "credits", "spend-alerts",
+        )
+    }  # fmt: skip
+    assert {name: response.status_code for name, response in answers.items()} == {
+        name: 200 for name in answers
+    }
+    rows = {name: response.json()["rows"] for name, response in answers.items()}
+    assert [
+        (r["month"], r["window_months"], r["window_mrr"], r["arpa"],
+         r["monthly_logo_churn_rate"], r["ltv"], r["ltv_status"])
+        for r in rows["ltv"]
+    ] == [
+        ("2024-07-01", 1, "10.500000", "10.500000", None, None, "no_customers_at_start"),
+        ("2024-08-01", 2, "21.000000", "10.500000", "0.000000", None, "no_churn"),
+    ]  # fmt: skip
+    assert [(r["month"], r["committed_mrr"], r["total_mrr"]) for r in rows["usage"]] == [
+        ("2024-07-01", "10.500000", "10.500000"), ("2024-08-01", "10.500000", "10.500000"),
+    ]  # fmt: skip
+    assert [(r["month"], r["movement"], r["amount"]) for r in rows["usage-movements"]] == [
+        ("2024-07-01", "new", "10.500000")
+    ]
+    assert rows["payment-recovery"] == rows["credits"] == rows["spend-alerts"] == []

@@ -97,3 +97,21 @@ def test_payments_refer_to_issued_invoices(week_run: Run) -> None:
     assert steps
     for invoice, numbers in steps.items():
         assert numbers == list(range(1, len(numbers) + 1)), invoice
+
+
+def test_one_tenant_bills_some_customers_in_gbp_and_eur(week_run: Run) -> None:
+    """globex-retail bills customer i in ("USD", "GBP", "GBP", "EUR")[i % 4] (customer ids end
+    in their tenant-local index); every other tenant bills in USD only."""
+    currencies: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for event in _events(week_run):
+        currencies[(event["tenant_id"], event["customer_id"])].add(event["currency"])
+    globex = {customer: found for (tenant, customer), found in currencies.items()
+              if tenant == "globex-retail"}  # fmt: skip
+    assert globex
+    for customer, found in globex.items():
+        index = int(customer.rsplit("-cus", 1)[1])
+        assert found == {("USD", "GBP", "GBP", "EUR")[index % 4]}, customer
+    assert {currency for found in globex.values() for currency in found} == {"USD", "GBP", "EUR"}
+    others = {c for (tenant, _), found in currencies.items() if tenant != "globex-retail"
+              for c in found}  # fmt: skip
+    assert others == {"USD"}

@@ -98,10 +98,98 @@ def _create_subscription_periods_v2(database: str, cluster: str | None) -> list[
     return statements
 
 
+def _add_billing_included_usage_v3(database: str, cluster: str | None) -> list[str]:
+    """BillingEvent.included_usage_amount (optional, after ``reason``): on a cluster the local
+    tables and the Distributed table each get the column."""
+    check_database_name(database)
+    on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
+    tables = [local_table_name("billing", cluster)] + (["billing"] if cluster else [])
+    return [
+        f"ALTER TABLE {database}.{table}{on_cluster}\n"
+        "ADD COLUMN IF NOT EXISTS `included_usage_amount` Nullable(Decimal(18, 6)) AFTER `reason`"
+        for table in tables
+    ]
+
+
+def _create_wfm_plan_intervals_v4(database: str, cluster: str | None) -> list[str]:
+    """``irisx wfm plan import`` rows (ingest.wfm_plan.SCHEMA), frozen here as shipped. Imports
+    accumulate; replacing on the full key keeps one copy of a re-imported file, and dbt staging
+    keeps each interval's latest import."""
+    check_database_name(database)
+    on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
+    local = local_table_name("wfm_plan_intervals", cluster)
+    if cluster:
+        engine = (
+            f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', "
+            "'{replica}', imported_at)"
+        )
+    else:
+        engine = "ReplacingMergeTree(imported_at)"
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n"
+        "    `tenant_id` String,\n"
+        "    `queue_id` String,\n"
+        "    `interval_start` DateTime64(6, 'UTC'),\n"
+        "    `planned_calls` Float64,\n"
+        "    `planned_aht_sec` Float64,\n"
+        "    `planned_agents` Float64,\n"
+        "    `planned_service_level` Nullable(Float64),\n"
+        "    `import_id` String,\n"
+        "    `imported_at` DateTime64(6, 'UTC')\n"
+        f")\nENGINE = {engine}\n"
+        "ORDER BY (tenant_id, queue_id, interval_start, import_id)"
+    ]
+    if cluster:
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {database}.wfm_plan_intervals{on_cluster}"
+            f" AS {database}.{local}\n"
+            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64(tenant_id))"
+        )
+    return statements
+
+
+def _create_fx_rates_v5(database: str, cluster: str | None) -> list[str]:
+    """``irisx import fx-rates`` rows (ingest.fx_rates.SCHEMA), frozen here as shipped. Global
+    reference data (no tenant). Imports accumulate; replacing on the full key keeps one copy of
+    a re-imported file, and dbt staging keeps each (rate_date, pair)'s latest import. On a
+    cluster the Distributed table shards by currency (a few rows; any node reads them all)."""
+    check_database_name(database)
+    on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
+    local = local_table_name("fx_rates", cluster)
+    if cluster:
+        engine = (
+            f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', "
+            "'{replica}', imported_at)"
+        )
+    else:
+        engine = "ReplacingMergeTree(imported_at)"
+    statements = [
+        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n"
+        "    `rate_date` Date32,\n"
+        "    `currency` LowCardinality(String),\n"
+        "    `quote_currency` LowCardinality(String),\n"
+        "    `rate` Decimal(18, 6),\n"
+        "    `import_id` String,\n"
+        "    `imported_at` DateTime64(6, 'UTC')\n"
+        f")\nENGINE = {engine}\n"
+        "ORDER BY (currency, quote_currency, rate_date, import_id)"
+    ]
+    if cluster:
+        statements.append(
+            f"CREATE TABLE IF NOT EXISTS {database}.fx_rates{on_cluster}"
+            f" AS {database}.{local}\n"
+            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64(currency))"
+        )
+    return statements
+
+
 #: Every migration, in order. Append only; never edit or renumber one that has shipped.
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "create_raw_tables", _create_raw_tables_v1),
     Migration(2, "create_subscription_periods", _create_subscription_periods_v2),
+    Migration(3, "add_billing_included_usage_amount", _add_billing_included_usage_v3),
+    Migration(4, "create_wfm_plan_intervals", _create_wfm_plan_intervals_v4),
+    Migration(5, "create_fx_rates", _create_fx_rates_v5),
 )
 
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import chain
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 import psycopg
 import pyarrow as pa
@@ -24,6 +25,15 @@ from warehouse.hotstore.migrations import (
 )
 from warehouse.hotstore.schema import HOT_TABLES, HotTable
 
+#: The minute rollups of the calls started / RTCP reports sent in [%s, %s): what
+#: ``refresh_rollups`` stores, and what the lake's live reads (warehouse.live) compute on the fly.
+CALL_ROLLUP_OF_WINDOW = (
+    call_rollup_select("date_trunc('minute', start_at)")
+    + " where start_at >= %s and start_at < %s group by 1, 2, 3, 4"
+)
+QUALITY_ROLLUP_OF_WINDOW = (
+    QUALITY_ROLLUP_SELECT + " where r.occurred_at >= %s and r.occurred_at < %s group by 1, 2, 3"
+)
 #: Arbitrary constant for pg_advisory_xact_lock around rollup refreshes.
 _REFRESH_LOCK = 7_240_302
 _PARTITION_NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
@@ -301,21 +311,13 @@ class PostgresHotStore:
                     "delete from call_minute_rollup where minute >= %s and minute < %s",
                     (first, end),
                 )
-                conn.execute(
-                    "insert into call_minute_rollup"
-                    + call_rollup_select("date_trunc('minute', start_at)")
-                    + " where start_at >= %s and start_at < %s group by 1, 2, 3, 4",
-                    (first, end),
-                )
+                conn.execute("insert into call_minute_rollup" + CALL_ROLLUP_OF_WINDOW, (first, end))
             conn.execute(
                 "delete from quality_minute_rollup where minute >= %s and minute < %s",
                 (first, end),
             )
             conn.execute(
-                "insert into quality_minute_rollup"
-                + QUALITY_ROLLUP_SELECT
-                + " where r.occurred_at >= %s and r.occurred_at < %s group by 1, 2, 3",
-                (first, end),
+                "insert into quality_minute_rollup" + QUALITY_ROLLUP_OF_WINDOW, (first, end)
             )
         if self.flavour == "timescaledb":
             # refresh_continuous_aggregate refuses to run inside a transaction block, so it
@@ -384,16 +386,10 @@ class PostgresHotStore:
     ) -> CallStats:
         """Call totals of ``tenant_id`` over the minute buckets in (now - minutes, now]."""
         row = self.conn.execute(
-            "select coalesce(sum(offered), 0), coalesce(sum(answered), 0),"
-            " coalesce(sum(abandoned), 0), coalesce(sum(answered_within_20s), 0),"
-            " coalesce(sum(billsec_sum), 0), coalesce(sum(handle_sec_sum), 0),"
-            " coalesce(sum(queued), 0), coalesce(sum(handled), 0)"
-            " from call_minute_rollup"
-            " where tenant_id = %s and minute > %s and minute <= %s",
-            (tenant_id, *self._window(minutes, now)),
+            LIVE_CALL_STATS_SELECT, (tenant_id, *live_window(minutes, now))
         ).fetchone()
         assert row is not None
-        return CallStats(*(int(value) for value in row))
+        return call_stats_from_row(row)
 
     def live_quality(
         self, tenant_id: str, minutes: int, now: datetime | None = None
@@ -401,28 +397,54 @@ class PostgresHotStore:
         """RTCP quality of ``tenant_id`` per carrier over the minute buckets in
         (now - minutes, now], carriers in name order (unknown last)."""
         rows = self.conn.execute(
-            "select carrier_id, sum(reports), sum(jitter_ms_sum) / sum(reports),"
-            " sum(loss_fraction_sum) / sum(reports),"
-            " sum(rtt_ms_sum) / nullif(sum(rtt_reports), 0)"
-            " from quality_minute_rollup"
-            " where tenant_id = %s and minute > %s and minute <= %s"
-            " group by carrier_id order by carrier_id nulls last",
-            (tenant_id, *self._window(minutes, now)),
+            LIVE_QUALITY_SELECT, (tenant_id, *live_window(minutes, now))
         ).fetchall()
-        return [
-            QualityStats(
-                carrier_id=carrier,
-                reports=int(reports),
-                mean_jitter_ms=None if jitter is None else float(jitter),
-                mean_loss_fraction=float(loss),
-                mean_rtt_ms=None if rtt is None else float(rtt),
-            )
-            for carrier, reports, jitter, loss, rtt in rows
-        ]
+        return quality_stats_from_rows(rows)
 
-    @staticmethod
-    def _window(minutes: int, now: datetime | None) -> tuple[datetime, datetime]:
-        if minutes < 1:
-            raise ValueError(f"minutes must be >= 1, got {minutes}")
-        end = now or datetime.now(UTC)
-        return end - timedelta(minutes=minutes), end
+
+# The wallboard reads over the minute rollups, shared with the lake's implementation
+# (warehouse.live.LakeLiveRollups), which runs them on the same rollups computed by DuckDB.
+# Parameters (``%s``, in order): tenant, window start (exclusive), window end (inclusive).
+LIVE_CALL_STATS_SELECT = (
+    "select coalesce(sum(offered), 0), coalesce(sum(answered), 0),"
+    " coalesce(sum(abandoned), 0), coalesce(sum(answered_within_20s), 0),"
+    " coalesce(sum(billsec_sum), 0), coalesce(sum(handle_sec_sum), 0),"
+    " coalesce(sum(queued), 0), coalesce(sum(handled), 0)"
+    " from call_minute_rollup"
+    " where tenant_id = %s and minute > %s and minute <= %s"
+)
+LIVE_QUALITY_SELECT = (
+    "select carrier_id, sum(reports), sum(jitter_ms_sum) / sum(reports),"
+    " sum(loss_fraction_sum) / sum(reports),"
+    " sum(rtt_ms_sum) / nullif(sum(rtt_reports), 0)"
+    " from quality_minute_rollup"
+    " where tenant_id = %s and minute > %s and minute <= %s"
+    " group by carrier_id order by carrier_id nulls last"
+)
+
+
+def live_window(minutes: int, now: datetime | None) -> tuple[datetime, datetime]:
+    """(now - minutes, now]: the minute buckets a wallboard window counts."""
+    if minutes < 1:
+        raise ValueError(f"minutes must be >= 1, got {minutes}")
+    end = now or datetime.now(UTC)
+    return end - timedelta(minutes=minutes), end
+
+
+def call_stats_from_row(row: Sequence[Any]) -> CallStats:
+    """``CallStats`` from a row of ``LIVE_CALL_STATS_SELECT``."""
+    return CallStats(*(int(value) for value in row))
+
+
+def quality_stats_from_rows(rows: Iterable[Sequence[Any]]) -> list[QualityStats]:
+    """``QualityStats`` from the rows of ``LIVE_QUALITY_SELECT``."""
+    return [
+        QualityStats(
+            carrier_id=carrier,
+            reports=int(reports),
+            mean_jitter_ms=None if jitter is None else float(jitter),
+            mean_loss_fraction=float(loss),
+            mean_rtt_ms=None if rtt is None else float(rtt),
+        )
+        for carrier, reports, jitter, loss, rtt in rows
+    ]

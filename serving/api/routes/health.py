@@ -17,8 +17,10 @@ router = APIRouter(tags=["health"])
 
 class MartStatus(BaseModel):
     name: str = Field(description="Mart (dbt model) name")
-    published: bool = Field(description="Whether its Parquet file exists")
-    published_at: datetime | None = Field(description="When it was last replaced (UTC)")
+    published: bool = Field(
+        description="Whether it is published (Parquet file; ClickHouse table in the server profile)"
+    )
+    published_at: datetime | None = Field(description="When it was last replaced or updated (UTC)")
     served: bool = Field(description="Whether an API endpoint reads it")
 
 

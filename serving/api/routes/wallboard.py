@@ -1,9 +1,12 @@
-"""Live wallboards (server profile): ``GET /v1/live/calls``, ``GET /v1/live/quality`` and the
-WebSocket ``/v1/live/wallboard`` that pushes both every few seconds.
+"""Live wallboards: ``GET /v1/live/calls``, ``GET /v1/live/quality`` and the WebSocket
+``/v1/live/wallboard`` that pushes both every few seconds.
 
-All read the PostgreSQL hot store's per-minute rollups (``warehouse.hotstore``), which the stream
-worker refreshes after each batch. The window is the last ``minutes`` minute buckets up to now,
-the current (partial) minute included. Definitions match the daily call KPIs (dbt ``fct_calls``).
+All read per-minute rollups through ``warehouse.live.LiveRollups``: in the server profile the
+PostgreSQL hot store's (``warehouse.hotstore``), which the stream worker refreshes after each
+batch; in the embedded profile the same rollups computed by DuckDB from the lake's recent raw
+events (``warehouse.live.LakeLiveRollups``). The window is the last ``minutes`` minute buckets up
+to now, the current (partial) minute included. Definitions match the daily call KPIs (dbt
+``fct_calls``).
 """
 
 from __future__ import annotations
@@ -19,8 +22,7 @@ from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from config import Profile, Settings
-from serving.api.deps import CurrentTenant, HotStoreDep, NowDep, get_now
+from serving.api.deps import CurrentTenant, LiveRollupsDep, NowDep, get_now
 from serving.api.problems import (
     HOT_STORE_UNAVAILABLE_TYPE,
     RETRY_AFTER_S,
@@ -28,7 +30,7 @@ from serving.api.problems import (
     problem_responses,
 )
 from serving.auth import ApiKeyStore
-from warehouse.hotstore import PostgresHotStore
+from warehouse.live import LiveRollups, LiveRollupsUnavailable
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
 
@@ -37,13 +39,14 @@ MAX_WINDOW_MINUTES = 1440
 
 _ERRORS = problem_responses(
     401,
-    409,
     422,
     500,
     503,
     descriptions={
-        409: "Embedded profile: live wallboards need the server profile (PostgreSQL hot store)",
-        503: "The hot store is unreachable or not migrated yet; retry after Retry-After seconds",
+        503: (
+            "The hot store is unreachable or not migrated yet (server profile), or the lake's "
+            "files changed during the read (embedded); retry after Retry-After seconds"
+        ),
     },
 )
 
@@ -125,11 +128,15 @@ def _window(minutes: int, now: datetime) -> dict[str, object]:
 
 
 async def _read(read: Callable[[], _Read]) -> _Read:
-    """Run a blocking hot-store read in the threadpool; an unreachable or unmigrated store is a
-    503 problem, not a 500."""
+    """Run a blocking rollup read in the threadpool; an unreachable or unmigrated hot store (or
+    a lake read that raced a batch rewrite) is a 503 problem, not a 500."""
     try:
         return await run_in_threadpool(read)
-    except (psycopg.OperationalError, psycopg.errors.UndefinedTable) as exc:
+    except (
+        psycopg.OperationalError,
+        psycopg.errors.UndefinedTable,
+        LiveRollupsUnavailable,
+    ) as exc:
         raise ProblemError(
             503,
             f"hot store unavailable: {type(exc).__name__}",
@@ -147,16 +154,14 @@ async def _read(read: Callable[[], _Read]) -> _Read:
     responses=_ERRORS,
 )
 async def get_live_calls(
-    tenant: CurrentTenant, store: HotStoreDep, now: NowDep, minutes: Minutes = 15
+    tenant: CurrentTenant, store: LiveRollupsDep, now: NowDep, minutes: Minutes = 15
 ) -> LiveCalls:
     """Offered, answered, abandoned and answered-within-20-s calls of the caller's tenant over
     the last ``minutes`` minutes, with service level, AHT, ASR and average call duration."""
     return await _live_calls(store, tenant, minutes, now)
 
 
-async def _live_calls(
-    store: PostgresHotStore, tenant: str, minutes: int, now: datetime
-) -> LiveCalls:
+async def _live_calls(store: LiveRollups, tenant: str, minutes: int, now: datetime) -> LiveCalls:
     stats = await _read(lambda: store.live_call_stats(tenant, minutes, now=now))
     return LiveCalls(
         **_window(minutes, now),
@@ -183,14 +188,14 @@ async def _live_calls(
     responses=_ERRORS,
 )
 async def get_live_quality(
-    tenant: CurrentTenant, store: HotStoreDep, now: NowDep, minutes: Minutes = 15
+    tenant: CurrentTenant, store: LiveRollupsDep, now: NowDep, minutes: Minutes = 15
 ) -> LiveQuality:
     """Reports, mean jitter, loss and round-trip time per carrier of the caller's tenant."""
     return await _live_quality(store, tenant, minutes, now)
 
 
 async def _live_quality(
-    store: PostgresHotStore, tenant: str, minutes: int, now: datetime
+    store: LiveRollups, tenant: str, minutes: int, now: datetime
 ) -> LiveQuality:
     rows = await _read(lambda: store.live_quality(tenant, minutes, now=now))
     return LiveQuality(
@@ -210,7 +215,6 @@ async def _live_quality(
 
 # WebSocket close codes (4000-4999 are the application's): the HTTP status they stand for + 4000.
 CLOSE_UNAUTHORIZED = 4401
-CLOSE_SERVER_PROFILE_REQUIRED = 4409
 #: How long a connection without an API key header may take to send ``{"api_key": ...}``.
 AUTH_MESSAGE_TIMEOUT_S = 10.0
 
@@ -282,18 +286,12 @@ async def stream_wallboard(
     last ``minutes`` minutes) every ``interval_s`` seconds until the client disconnects.
 
     Closes with 4401 when no valid API key comes (header, or first message ``{"api_key"}``
-    within 10 s) and 4409 in the embedded profile. A failed read is pushed as a
+    within 10 s). A failed read is pushed as a
     :class:`WallboardProblemFrame` and retried at the next tick, so a wallboard shows the outage
     instead of dropping the connection.
     """
     await websocket.accept()
-    settings: Settings = websocket.app.state.settings
-    store = getattr(websocket.app.state, "hot_store", None)
-    if settings.profile != Profile.SERVER or not isinstance(store, PostgresHotStore):
-        await websocket.close(
-            CLOSE_SERVER_PROFILE_REQUIRED, "live wallboards need the server profile"
-        )
-        return
+    store: LiveRollups = websocket.app.state.live_rollups
     tenant = await _authenticate(websocket)
     if tenant is None:
         await websocket.close(CLOSE_UNAUTHORIZED, "missing, invalid or revoked API key")

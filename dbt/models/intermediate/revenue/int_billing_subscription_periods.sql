@@ -8,6 +8,8 @@
     0. It is one exact ratio of decimals (percent off in hundredths of a percent), rounded once,
     half away from zero, to 6 decimals (macro decimal_ratio), so both targets agree to the digit.
     Periods are in dates (UTC): an event during a day starts or ends the period on that day.
+    included_usage_amount is the event's usage allowance per month as given (not scaled by
+    interval, quantity or discounts); NULL when the event states none.
 -#}
 
 {%- set subscription_events = ['subscription_created', 'subscription_changed', 'subscription_cancelled', 'subscription_reactivated'] -%}
@@ -45,6 +47,7 @@ terms as (
         billing_interval,
         interval_count,
         quantity,
+        included_usage_amount,
         -- the period: from the event (or its trial's end) to the subscription's next event
         case
             when trial_end_at is not null and trial_end_at > occurred_at
@@ -91,7 +94,8 @@ normalised as (
                 when billing_interval = 'day'
                     then {{ decimal_ratio('net_price_units * 365', '120000 * interval_count') }}
             end as decimal(18, 6)
-        ) as monthly_amount
+        ) as monthly_amount,
+        cast(included_usage_amount as decimal(18, 6)) as included_usage_amount
 
     from terms
 

@@ -6,7 +6,8 @@
     (int_subscription_periods_fx_rates), each product rounded half away from zero to 6 decimals.
     One row per customer and month from the customer's first month with MRR > 0 to the as-of
     month (revenue_as_of_month), months at 0 included; customers never active at a month end have
-    no rows.
+    no rows. included_usage_amount: the usage allowance per month of the same active periods,
+    converted alike; NULL when none of them states one (imports and older events carry none).
 -#}
 
 with
@@ -79,7 +80,16 @@ active_at_month_end as (
                 ~ ' * cast(fx_rates.rate * 1000000 as bigint)',
                 '1000000'
             ) }}
-        ) as mrr
+        ) as mrr,
+        -- the plans' included usage per month, converted the same way; NULL (sum of nothing)
+        -- when no active period states an allowance
+        sum(
+            {{ decimal_ratio(
+                'cast(periods.included_usage_amount as decimal(38, 6))'
+                ~ ' * cast(fx_rates.rate * 1000000 as bigint)',
+                '1000000'
+            ) }}
+        ) as included_usage_amount
 
     from tenant_months
     inner join periods
@@ -115,6 +125,8 @@ customer_months as (
         tenant_months.month as month,
         tenant_months.previous_month as previous_month,
         cast(coalesce(active_at_month_end.mrr, 0) as decimal(18, 6)) as mrr,
+        cast(active_at_month_end.included_usage_amount as decimal(18, 6))
+            as included_usage_amount,
         customer_first_months.first_active_month as first_active_month,
         customer_first_months.last_active_month as last_active_month
 

@@ -6,9 +6,10 @@
     currency; int_mrr_customer_months converts them (int_subscription_periods_fx_rates).
 -#}
 
--- The fx_rates seed is built with these periods, so that any selection of them and their
--- descendants (`+int_subscription_periods+`) has the rates the MRR models convert with.
--- depends_on: {{ ref('fx_rates') }}
+-- The rates (int_fx_rates: imported rates over the fx_rates seed) are built with these periods,
+-- so that any selection of them and their descendants (`+int_subscription_periods+`) has the
+-- rates the MRR models convert with.
+-- depends_on: {{ ref('int_fx_rates') }}
 
 with
 
@@ -21,6 +22,8 @@ imported as (
         start_date,
         end_date,
         monthly_amount,
+        -- the CSV states no usage allowance
+        cast(null as decimal(18, 6)) as included_usage_amount,
         currency,
         cast('import' as varchar) as source
 
@@ -43,6 +46,7 @@ from_billing as (
         billing.start_date as start_date,
         billing.end_date as end_date,
         billing.monthly_amount as monthly_amount,
+        billing.included_usage_amount as included_usage_amount,
         billing.currency as currency,
         cast('billing_events' as varchar) as source
 

@@ -1,10 +1,11 @@
 {#-
     The exchange rate of every currency the subscription periods use, for every month from the
     currency's first period to the as-of month: the rate into the reporting currency (var
-    reporting_currency, default USD) in effect on the month's last day, i.e. the latest fx_rates
-    row of the pair dated on or before that day (dated before the next month's first day). The
-    reporting currency itself has rate 1. A month without such a rate keeps a NULL rate, which the
-    not_null test on `rate` turns into a failed build: revenue is never dropped or zeroed silently.
+    reporting_currency, default USD) in effect on the month's last day, i.e. the latest
+    int_fx_rates row of the pair (an imported rate, else the seed's) dated on or before that day
+    (dated before the next month's first day). The reporting currency itself has rate 1. A month
+    without such a rate keeps a NULL rate, which the not_null test on `rate` turns into a failed
+    build: revenue is never dropped or zeroed silently.
 -#}
 
 {%- set reporting_currency = var('reporting_currency', 'USD') -%}
@@ -19,7 +20,7 @@ periods as (
 
 rates_into_reporting_currency as (
 
-    select * from {{ ref('fx_rates') }}
+    select * from {{ ref('int_fx_rates') }}
     where quote_currency = '{{ reporting_currency }}'
 
 ),

@@ -1,17 +1,20 @@
 {#-
     Dense customer months for usage-aware MRR: one row per tenant, customer and month from the
     customer's first month with committed MRR > 0 or with usage to the as-of month, with the
-    committed MRR (mrr_by_customer_month), the month's usage revenue (usage_revenue, rated units
-    only; usage without a customer_id is left out), and the usage revenue of the two months
-    before (NULL before the customer's first month), joined by equality (no lag(), which
-    defaults to 0 on ClickHouse).
+    committed MRR and the plans' included usage allowance (int_mrr_customer_months), the month's
+    usage revenue (usage_revenue, rated units only; usage without a customer_id is left out), and
+    the usage revenue of the run-rate window: the three most recent COMPLETE months ending with
+    the month. Every month before the as-of month is complete; the as-of month never is (the
+    as-of date's usage may still come in), so its window is the three months before it. Months
+    before the customer's first month are not in its history and do not count
+    (run_rate_months = 0 to 3). Joined by equality (no lag(), which defaults to 0 on ClickHouse).
 -#}
 
 with
 
 customer_mrr as (
 
-    select * from {{ ref('mrr_by_customer_month') }}
+    select * from {{ ref('int_mrr_customer_months') }}
 
 ),
 
@@ -64,12 +67,16 @@ customer_months as (
     select
         first_months.tenant_id as tenant_id,
         first_months.customer_id as customer_id,
+        first_months.first_month as first_month,
         {{ add_months('first_months.first_month', 'month_offsets.n') }} as month,
-        {{ add_months('first_months.first_month', 'month_offsets.n - 1') }} as previous_month,
-        {{ add_months('first_months.first_month', 'month_offsets.n - 2') }}
-            as second_previous_month,
-        cast(case when month_offsets.n >= 2 then 3 else month_offsets.n + 1 end as bigint)
-            as run_rate_months
+        -- the window's last month, as an offset from the first month: the month itself once
+        -- complete, else (the as-of month) the month before
+        case
+            when {{ add_months('first_months.first_month', 'month_offsets.n') }}
+                < as_of.as_of_month
+                then month_offsets.n
+            else month_offsets.n - 1
+        end as window_end_n
     from first_months
     cross join month_offsets
     cross join as_of
@@ -77,20 +84,64 @@ customer_months as (
 
 ),
 
-with_amounts as (
+window_offsets as (
+
+    {{ integer_series(3) }}
+
+),
+
+-- the window's three months; those before the customer's first month have no usage
+window_months as (
 
     select
         customer_months.tenant_id as tenant_id,
         customer_months.customer_id as customer_id,
         customer_months.month as month,
-        customer_months.previous_month as previous_month,
-        customer_months.second_previous_month as second_previous_month,
-        customer_months.run_rate_months as run_rate_months,
+        {{ add_months(
+            'customer_months.first_month', 'customer_months.window_end_n - window_offsets.n'
+        ) }} as window_month
+    from customer_months
+    cross join window_offsets
+
+),
+
+window_usage as (
+
+    select
+        window_months.tenant_id as tenant_id,
+        window_months.customer_id as customer_id,
+        window_months.month as month,
+        cast(coalesce(sum(usage_by_customer_month.usage_revenue), 0) as decimal(18, 6))
+            as trailing_usage_revenue
+    from window_months
+    left join usage_by_customer_month
+        on window_months.tenant_id = usage_by_customer_month.tenant_id
+        and window_months.customer_id = usage_by_customer_month.customer_id
+        and window_months.window_month = usage_by_customer_month.month
+    group by window_months.tenant_id, window_months.customer_id, window_months.month
+
+),
+
+final as (
+
+    select
+        customer_months.tenant_id as tenant_id,
+        customer_months.customer_id as customer_id,
+        customer_months.month as month,
         cast(coalesce(customer_mrr.mrr, 0) as decimal(18, 6)) as committed_mrr,
+        customer_mrr.included_usage_amount as included_usage_amount,
         cast(coalesce(usage_by_customer_month.usage_revenue, 0) as decimal(18, 6))
             as usage_revenue,
         cast(coalesce(usage_by_customer_month.unrated_usage_units, 0) as bigint)
-            as unrated_usage_units
+            as unrated_usage_units,
+        -- months of the window in the customer's history: window_end_n + 1, at most 3
+        cast(
+            case
+                when customer_months.window_end_n >= 2 then 3
+                else customer_months.window_end_n + 1
+            end as bigint
+        ) as run_rate_months,
+        window_usage.trailing_usage_revenue as trailing_usage_revenue
     from customer_months
     left join customer_mrr
         on customer_months.tenant_id = customer_mrr.tenant_id
@@ -100,35 +151,10 @@ with_amounts as (
         on customer_months.tenant_id = usage_by_customer_month.tenant_id
         and customer_months.customer_id = usage_by_customer_month.customer_id
         and customer_months.month = usage_by_customer_month.month
-
-),
-
-final as (
-
-    select
-        current_month.tenant_id as tenant_id,
-        current_month.customer_id as customer_id,
-        current_month.month as month,
-        current_month.previous_month as previous_month,
-        current_month.committed_mrr as committed_mrr,
-        current_month.usage_revenue as usage_revenue,
-        current_month.unrated_usage_units as unrated_usage_units,
-        current_month.run_rate_months as run_rate_months,
-        cast(
-            current_month.usage_revenue
-            + coalesce(month_before.usage_revenue, 0)
-            + coalesce(two_months_before.usage_revenue, 0)
-            as decimal(18, 6)
-        ) as trailing_usage_revenue
-    from with_amounts as current_month
-    left join with_amounts as month_before
-        on current_month.tenant_id = month_before.tenant_id
-        and current_month.customer_id = month_before.customer_id
-        and current_month.previous_month = month_before.month
-    left join with_amounts as two_months_before
-        on current_month.tenant_id = two_months_before.tenant_id
-        and current_month.customer_id = two_months_before.customer_id
-        and current_month.second_previous_month = two_months_before.month
+    left join window_usage
+        on customer_months.tenant_id = window_usage.tenant_id
+        and customer_months.customer_id = window_usage.customer_id
+        and customer_months.month = window_usage.month
 
 )
 

@@ -6,10 +6,10 @@
     )
 }}
 {#-
-    One row per customer and month whose MRR differs from the month before. Precedence
-    (FORMULAS.md): new, reactivation, churn, expansion, contraction. Reactivation is decided
-    before expansion, since both have MRR rising; churn needs MRR to reach 0, so a customer with
-    any subscription still active at the month's end never churns.
+    One row per customer and month whose MRR differs from the month before, classified by the
+    macro classify_movement (FORMULAS.md precedence: new, reactivation, churn, expansion,
+    contraction). Churn needs MRR to reach 0, so a customer with any subscription still active
+    at the month's end never churns.
 -#}
 
 with
@@ -47,15 +47,8 @@ classified as (
         month,
         previous_mrr,
         mrr,
-        cast(
-            case
-                when previous_mrr = 0 and month = first_active_month then 'new'
-                when previous_mrr = 0 then 'reactivation'
-                when mrr = 0 then 'churn'
-                when mrr > previous_mrr then 'expansion'
-                else 'contraction'
-            end as varchar
-        ) as movement,
+        {{ classify_movement('previous_mrr', 'mrr', 'month', 'first_active_month') }}
+            as movement,
         cast(abs(mrr - previous_mrr) as decimal(18, 6)) as amount
 
     from with_previous

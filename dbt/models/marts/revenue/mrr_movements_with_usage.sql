@@ -6,8 +6,9 @@
     )
 }}
 {#-
-    MRR movements on total_mrr (committed MRR + usage run-rate) of usage_aware_mrr, with the
-    precedence of mrr_movements (FORMULAS.md): new, reactivation, churn, expansion, contraction.
+    MRR movements on total_mrr (committed MRR + usage run-rate) of usage_aware_mrr, classified by
+    the macro classify_movement shared with mrr_movements (new, reactivation, churn, expansion,
+    contraction).
     One row per customer and month whose total MRR differs from the month before. mrr_movements
     keeps reporting the same movements without usage.
 -#}
@@ -58,15 +59,8 @@ classified as (
         month,
         previous_total_mrr,
         total_mrr,
-        cast(
-            case
-                when previous_total_mrr = 0 and month = first_active_month then 'new'
-                when previous_total_mrr = 0 then 'reactivation'
-                when total_mrr = 0 then 'churn'
-                when total_mrr > previous_total_mrr then 'expansion'
-                else 'contraction'
-            end as varchar
-        ) as movement,
+        {{ classify_movement('previous_total_mrr', 'total_mrr', 'month', 'first_active_month') }}
+            as movement,
         cast(abs(total_mrr - previous_total_mrr) as decimal(38, 6)) as amount
     from with_previous
     where total_mrr != previous_total_mrr

@@ -39,6 +39,7 @@ renamed as (
         currency,
         cast(discount_percent as double) as discount_percent,
         discount_amount,
+        included_usage_amount,
 
         cast(dunning_step as integer) as dunning_step,
         reason,

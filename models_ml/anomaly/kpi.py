@@ -1,0 +1,1034 @@
+"""Anomalies and incidents of the KPI series marts (``kpi_series_5m/15m/60m``), count-aware.
+
+The production entry point is :func:`detect_kpi_anomalies`: the rows of one KPI series mart in,
+anomalous buckets, deduplicated incidents and per-series errors out (docs/anomalies.md, "KPI
+detection"). Pure maths: numpy, pandas, scipy (and the univariate detectors of this package).
+
+Why count-aware: a tenant's per-carrier ASR at ~6 calls an hour swings between 0 and 1, so a
+detector of the *value* flags noise and misses a real outage. Every mart row carries the exact
+numerator and denominator, so each bucket is tested against the count model its KPI follows,
+with the expected rate from a seasonal baseline of the same series:
+
+* **proportions** (asr, abandon_rate, sms_delivery_rate, email_bounce_rate): answered of n calls
+  is beta-binomial around the expected rate (binomial when the series shows no
+  overdispersion); 0 answered of 1 call has probability ``1 - rate`` -- no evidence;
+* **counts** (call_volume, message_volume): Poisson around the expected count, negative
+  binomial with the series' own overdispersion;
+* **money sums** (cost, spend): the same, in units of the series' mean amount per event;
+* **means** (acd_sec, mos): the bucket mean of n events against the expected mean with standard
+  error ``sigma / sqrt(n)``, sigma the series' robust per-event spread; fewer than
+  ``MIN_MEAN_EVENTS`` events is no evidence.
+
+Each bucket is tested alone and together with the two before it (a sustained, moderate change
+accumulates evidence); the smaller p-value, Bonferroni-corrected for the two windows, decides.
+Shared resources (carrier, provider) are also tested platform-wide -- the sums over every
+tenant -- because an outage that one tenant sees in 6 calls an hour, five tenants see in 30;
+a platform incident is then attributed to each tenant with traffic on that resource, with the
+tenant's own numbers. Incidents of one tenant that overlap in time and are related (same KPI,
+same carrier/queue/provider, or volume and money) are one incident, explained by its most
+specific dimension.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import numpy.typing as npt
+import pandas as pd
+from scipy import optimize, stats
+
+from models_ml.anomaly.calibration import TailCalibrator
+from models_ml.anomaly.incidents import IncidentRules, build_incidents
+from models_ml.anomaly.seasonality import infer_periods
+from models_ml.anomaly.series import FloatArray, RegularSeries
+from models_ml.anomaly.univariate import IqrFences, LevelShift, RobustSeasonalZ
+
+#: Methods of :func:`detect_kpi_anomalies`: the count-aware test alone, each residual detector
+#: alone (on the value series), and the ensemble.
+METHODS: tuple[str, ...] = ("ensemble", "count", "robust_z", "iqr", "level_shift")
+RESIDUAL_DETECTORS = ("robust_z", "iqr", "level_shift")
+PROPORTION_KPIS = frozenset({"asr", "abandon_rate", "sms_delivery_rate", "email_bounce_rate"})
+COUNT_KPIS = frozenset({"call_volume", "message_volume"})
+MONEY_KPIS = frozenset({"cost", "spend"})
+MEAN_KPIS = frozenset({"acd_sec", "mos"})
+#: The direction that hurts, for KPIs where only one does: ASR, delivery rate, MOS falling,
+#: abandonment and bounces rising. Tested one-sided (an ASR above normal is no incident).
+BAD_DIRECTION = {
+    "asr": -1,
+    "sms_delivery_rate": -1,
+    "mos": -1,
+    "abandon_rate": 1,
+    "email_bounce_rate": 1,
+    # Outbound messages are what customers choose to send: a rise is a campaign, a fall an
+    # outage of the channel or provider.
+    "message_volume": -1,
+    # Long calls are no fault; a fall in ACD (short answered calls: fraud, false answer
+    # supervision) is.
+    "acd_sec": -1,
+}
+#: Dimensions whose values are shared by every tenant: tested platform-wide too.
+SHARED_DIMENSIONS = frozenset({"carrier", "provider"})
+#: tenant_id of a platform-wide series (the sum over tenants); never in an output row.
+PLATFORM = "*"
+#: How specific a dimension is: the explanation of an incident is its most specific member.
+SPECIFICITY = {"tenant": 0, "channel": 1, "carrier": 2, "queue": 2, "provider": 2}
+#: KPIs that move together (volume and money): overlapping incidents on them are one.
+RELATED_KPIS = frozenset({"call_volume", "cost", "spend"})
+
+#: A bucket is anomalous when its two-sided p-value under the count model is below this. One
+#: false bucket per million tested: a platform of 150 series at 60 minutes tests ~3,600 buckets
+#: a day, so a well-calibrated model gives about one false bucket a year.
+ALPHA = 1e-6
+#: ``score = 1 - min(1, p * SCORE_TESTS)``: the confidence that a bucket is no chance finding
+#: among this many tests (about a day of a platform's series); anomalies score above 0.99.
+SCORE_TESTS = 1e4
+#: Trailing windows (buckets) tested at each point; Bonferroni over them.
+WINDOWS: tuple[int, ...] = (1, 3)
+#: A mean KPI (ACD, MOS) of fewer events than this is no evidence.
+MIN_MEAN_EVENTS = 5
+#: Squared standardised residuals are capped here (5 sigma) when estimating overdispersion, so
+#: that the anomalies themselves do not inflate it.
+RESIDUAL_CAP = 25.0
+#: Dispersion estimates leave out points beyond this many standard deviations (3 rounds).
+TRIM_Z = 4.0
+#: Severity: ``critical`` from this peak surprise (-log10 p), else ``warning``.
+CRITICAL_SURPRISE = 12.0
+RULES = IncidentRules(gap_tolerance=2, cooldown=6)
+#: Residual detectors' flags need this calibrated tail probability in the ensemble (the
+#: package's ``Ensemble`` default) and the count test's corroboration below CORROBORATE.
+RESIDUAL_ALPHA = 1e-5
+CORROBORATE = 1e-3
+#: Fewer observed buckets: the residual detectors do not run (regularise needs 10).
+MIN_OBSERVED = 30
+
+SERIES_KEYS = ["tenant_id", "dimension", "dimension_value", "kpi"]
+ANOMALY_COLUMNS = [
+    "tenant_id",
+    "dimension",
+    "dimension_value",
+    "kpi",
+    "bucket_start",
+    "value",
+    "expected",
+    "lower",
+    "upper",
+    "score",
+    "methods",
+    "explanation",
+]
+INCIDENT_COLUMNS = [
+    "incident_id",
+    "tenant_id",
+    "dimension",
+    "dimension_value",
+    "kpi",
+    "start",
+    "end",
+    "severity",
+    "peak_score",
+    "explanation",
+]
+ERROR_COLUMNS = ["tenant_id", "dimension", "dimension_value", "kpi", "error"]
+
+
+@dataclass(frozen=True)
+class KpiDetection:
+    """What :func:`detect_kpi_anomalies` found (columns: module constants)."""
+
+    #: One row per anomalous bucket of a tenant's series (platform findings attributed).
+    anomalies: pd.DataFrame
+    #: One row per incident (deduplicated across a tenant's related series).
+    incidents: pd.DataFrame
+    #: One row per series whose detector raised (recorded, not fatal).
+    errors: pd.DataFrame
+
+
+@dataclass(frozen=True)
+class SeriesKey:
+    tenant_id: str
+    dimension: str
+    dimension_value: str
+    kpi: str
+
+
+@dataclass
+class KpiSeries:
+    """One series on the grid: numerator, denominator and value per bucket (NaN = missing)."""
+
+    key: SeriesKey
+    aggregation: str
+    numerator: FloatArray
+    denominator: FloatArray
+    value: FloatArray
+
+
+@dataclass
+class SeriesVerdict:
+    """Per bucket of one series: p-value, flag, expected value and interval, methods."""
+
+    key: SeriesKey
+    pvalue: FloatArray
+    flagged: npt.NDArray[np.bool_]
+    expected: FloatArray
+    lower: FloatArray
+    upper: FloatArray
+    methods: list[str] = field(default_factory=list)
+    method_flags: dict[str, npt.NDArray[np.bool_]] = field(default_factory=dict)
+    #: The bucket an explanation quotes the interval of.
+    peak_index: int = 0
+
+
+# --- grid ----------------------------------------------------------------------------------------
+
+
+def _grid(kpi_rows: pd.DataFrame, grain_minutes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(bucket index of every row, grid of bucket starts as naive UTC datetime64[ns])."""
+    starts = pd.to_datetime(kpi_rows["bucket_start"], utc=True).dt.tz_localize(None)
+    ns = starts.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+    step = grain_minutes * 60 * 1_000_000_000
+    first = int(ns.min()) // step * step
+    index = (ns - first) // step
+    points = int(index.max()) + 1
+    grid = np.datetime64(first, "ns") + np.arange(points) * np.timedelta64(step, "ns")
+    return index.astype(np.int64), grid
+
+
+def build_series(kpi_rows: pd.DataFrame, grain_minutes: int) -> tuple[list[KpiSeries], np.ndarray]:
+    """Every series of the mart on one grid, plus the platform-wide sums of shared dimensions.
+
+    'sum' KPIs are 0 in a bucket without a row from the series' first bucket on (a quiet hour
+    is 0 calls); before it, and for 'ratio' KPIs without a row, the bucket is missing.
+    """
+    index, grid = _grid(kpi_rows, grain_minutes)
+    points = len(grid)
+    frame = kpi_rows.assign(
+        _index=index,
+        _numerator=kpi_rows["numerator"].astype(np.float64),
+        _denominator=kpi_rows["denominator"].astype(np.float64),
+    )
+    series: list[KpiSeries] = []
+    grouped = frame.groupby([*SERIES_KEYS, "aggregation"], sort=True)
+    for (tenant, dimension, value, kpi, aggregation), rows in grouped:
+        at = rows["_index"].to_numpy()
+        numerator = np.full(points, np.nan)
+        denominator = np.full(points, np.nan)
+        if aggregation == "sum":
+            numerator[at.min() :] = 0.0
+            denominator[at.min() :] = 0.0
+        numerator[at] = rows["_numerator"].to_numpy()
+        denominator[at] = rows["_denominator"].to_numpy()
+        key = SeriesKey(str(tenant), str(dimension), str(value), str(kpi))
+        series.append(KpiSeries(key, str(aggregation), numerator, denominator, np.nan))
+    platform: dict[tuple[str, str, str, str], KpiSeries] = {}
+    for one in series:
+        if one.key.dimension not in SHARED_DIMENSIONS:
+            continue
+        name = (one.key.dimension, one.key.dimension_value, one.key.kpi, one.aggregation)
+        total = platform.get(name)
+        if total is None:
+            key = SeriesKey(PLATFORM, *name[:3])
+            total = KpiSeries(
+                key, one.aggregation, np.full(points, np.nan), np.full(points, np.nan), np.nan
+            )
+            platform[name] = total
+        total.numerator = _nan_add(total.numerator, one.numerator)
+        total.denominator = _nan_add(total.denominator, one.denominator)
+    series += list(platform.values())
+    for one in series:
+        one.value = _value_of(one)
+    return series, grid
+
+
+def _nan_add(left: FloatArray, right: FloatArray) -> FloatArray:
+    both = np.isnan(left) & np.isnan(right)
+    return np.where(both, np.nan, np.nan_to_num(left) + np.nan_to_num(right))
+
+
+def _value_of(series: KpiSeries) -> FloatArray:
+    if series.aggregation == "sum":
+        return series.numerator.copy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = series.numerator / series.denominator
+    return np.where(series.denominator > 0, ratio, np.nan)
+
+
+# --- seasonal baseline ---------------------------------------------------------------------------
+
+
+def phases(grid: np.ndarray, grain_minutes: int) -> tuple[np.ndarray, int]:
+    """Phase of each bucket (slot of the UTC day, weekday or weekend) and the number of slots."""
+    slots = 1440 // grain_minutes if 1440 % grain_minutes == 0 else 1
+    minutes = grid.astype("datetime64[m]").astype(np.int64)
+    slot = (minutes % 1440) // grain_minutes if slots > 1 else np.zeros(len(grid), np.int64)
+    days = minutes // 1440
+    weekend = ((days + 3) % 7) >= 5  # 1970-01-01 was a Thursday
+    return slot + slots * weekend.astype(np.int64), slots
+
+
+def pooled_profile(
+    numerator: FloatArray,
+    denominator: FloatArray,
+    phase: np.ndarray,
+    slots: int,
+    use: npt.NDArray[np.bool_],
+) -> tuple[FloatArray, FloatArray]:
+    """Per phase: (mean numerator, mean denominator) over the ``use`` buckets of that phase.
+
+    Finer than hourly, a slot is pooled with its neighbour on each side (same day type,
+    circular), so that a 5-minute slot seen on 4 weekend days has 12 buckets behind it; hourly
+    slots are not (pooling flattens the daily peak, and at platform volumes that bias alone is
+    "significant"). A phase without a usable bucket is NaN."""
+    n_phases = 2 * slots
+    ok = use & np.isfinite(numerator) & np.isfinite(denominator)
+    num = np.bincount(phase[ok], weights=numerator[ok], minlength=n_phases)
+    den = np.bincount(phase[ok], weights=denominator[ok], minlength=n_phases)
+    cnt = np.bincount(phase[ok], minlength=n_phases).astype(np.float64)
+    if slots > 24:
+        pooled = []
+        for array in (num, den, cnt):
+            halves = array.reshape(2, slots)
+            pooled.append(
+                (halves + np.roll(halves, 1, axis=1) + np.roll(halves, -1, axis=1)).ravel()
+            )
+        num, den, cnt = pooled
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(cnt > 0, num / cnt, np.nan), np.where(cnt > 0, den / cnt, np.nan)
+
+
+# --- count-aware tests ---------------------------------------------------------------------------
+
+
+def binomial_pvalue(
+    successes: FloatArray,
+    trials: FloatArray,
+    rate: FloatArray,
+    rho: float = 0.0,
+    direction: int = 0,
+) -> FloatArray:
+    """Tail probability of ``successes`` of ``trials`` at ``rate``, X binomial (``rho = 0``) or
+    beta-binomial with intra-bucket correlation ``rho``: ``P(X <= k)`` for ``direction = -1``,
+    ``P(X >= k)`` for ``+1``, two-sided ``min(1, 2 min(both))`` for 0. No trials: 1."""
+    k = np.rint(np.nan_to_num(successes)).astype(np.int64)
+    n = np.rint(np.nan_to_num(trials)).astype(np.int64)
+    p = np.clip(np.nan_to_num(rate, nan=0.5), 1e-9, 1 - 1e-9)
+    if rho > 1e-6:
+        a = p * (1 - rho) / rho
+        b = (1 - p) * (1 - rho) / rho
+        low = stats.betabinom.cdf(k, n, a, b)
+        high = stats.betabinom.sf(k - 1, n, a, b)
+    else:
+        low = stats.binom.cdf(k, n, p)
+        high = stats.binom.sf(k - 1, n, p)
+    return np.where((n > 0) & np.isfinite(rate), _tail(low, high, direction), 1.0)
+
+
+def _tail(low: FloatArray, high: FloatArray, direction: int) -> FloatArray:
+    if direction < 0:
+        return np.minimum(low, 1.0)
+    if direction > 0:
+        return np.minimum(high, 1.0)
+    return np.minimum(1.0, 2 * np.minimum(low, high))
+
+
+def count_pvalue(
+    count: FloatArray, expected: FloatArray, size: float = math.inf, direction: int = 0
+) -> FloatArray:
+    """Tail probability of ``count`` around ``expected`` (one-sided in ``direction``, else
+    two-sided): Poisson, or negative binomial (variance ``expected + expected**2 / size``) for a
+    finite ``size``. Non-integer counts (money in units of its scale) are rounded."""
+    y = np.rint(np.nan_to_num(count)).astype(np.int64)
+    mu = np.maximum(np.nan_to_num(expected), 1e-9)
+    if math.isfinite(size):
+        prob = size / (size + mu)
+        low = stats.nbinom.cdf(y, size, prob)
+        high = stats.nbinom.sf(y - 1, size, prob)
+    else:
+        low = stats.poisson.cdf(y, mu)
+        high = stats.poisson.sf(y - 1, mu)
+    return np.where(np.isfinite(count) & np.isfinite(expected), _tail(low, high, direction), 1.0)
+
+
+def mean_pvalue(
+    mean: FloatArray,
+    events: FloatArray,
+    expected: FloatArray,
+    sigma: float,
+    direction: int = 0,
+) -> FloatArray:
+    """Normal tail of a bucket mean of ``events`` events, z = (mean - expected) sqrt(events) /
+    sigma (one-sided in ``direction``, else two-sided); fewer than ``MIN_MEAN_EVENTS``: 1."""
+    n = np.nan_to_num(events)
+    with np.errstate(invalid="ignore"):
+        z = np.nan_to_num((mean - expected) * np.sqrt(n) / sigma)
+    p = _tail(stats.norm.cdf(z), stats.norm.sf(z), direction)
+    return np.where((n >= MIN_MEAN_EVENTS) & np.isfinite(z), p, 1.0)
+
+
+def _trailing_sum(values: FloatArray, window: int) -> FloatArray:
+    """Sum of the ``window`` buckets ending at each point (missing counts 0; NaN when all are)."""
+    filled = np.nan_to_num(values)
+    sums = np.convolve(filled, np.ones(window))[: len(values)]
+    seen = np.convolve(np.isfinite(values).astype(np.float64), np.ones(window))[: len(values)]
+    return np.where(seen > 0, sums, np.nan)
+
+
+@dataclass
+class CountModel:
+    """The count-aware test of one series: expected value per bucket and its dispersion.
+
+    ``kind``: proportion (beta-binomial, ``rho``), count or money (variance ``scale * mu +
+    quadratic * mu**2``: ``scale`` 1 for a Poisson count, the amount per event for money;
+    ``quadratic`` the squared coefficient of variation of the level from day to day), mean
+    (``sigma`` per event)."""
+
+    kind: str
+    expected: FloatArray
+    rho: float = 0.0
+    scale: float = 1.0
+    quadratic: float = 0.0
+    sigma: float = 1.0
+    direction: int = 0
+
+    def pvalues(self, series: KpiSeries, window: int) -> FloatArray:
+        num = _trailing_sum(series.numerator, window)
+        den = _trailing_sum(series.denominator, window)
+        if self.kind == "proportion":
+            expected_num = _trailing_sum(series.denominator * self.expected, window)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rate = expected_num / den
+            return binomial_pvalue(num, den, rate, self.rho, self.direction)
+        if self.kind in ("count", "money"):
+            # In units of ``scale`` the sum is negative binomial with size 1 / quadratic (the
+            # level noise is taken as shared by the window's buckets: conservative).
+            expected = _trailing_sum(self.expected, window)
+            size = 1.0 / self.quadratic if self.quadratic > 1e-9 else math.inf
+            return count_pvalue(num / self.scale, expected / self.scale, size, self.direction)
+        expected_num = _trailing_sum(series.denominator * self.expected, window)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return mean_pvalue(num / den, den, expected_num / den, self.sigma, self.direction)
+
+    def interval(self, series: KpiSeries) -> tuple[FloatArray, FloatArray]:
+        """The value band of a single bucket at about ALPHA (normal approximation)."""
+        z = float(stats.norm.isf(ALPHA / 2))
+        mu = self.expected
+        if self.kind == "proportion":
+            n = np.maximum(np.nan_to_num(series.denominator), 1.0)
+            sd = np.sqrt(mu * (1 - mu) * (1 + (n - 1) * self.rho) / n)
+            return np.clip(mu - z * sd, 0, 1), np.clip(mu + z * sd, 0, 1)
+        if self.kind in ("count", "money"):
+            positive = np.maximum(mu, 0)
+            sd = np.sqrt(self.scale * positive + self.quadratic * positive**2)
+            return np.maximum(mu - z * sd, 0), mu + z * sd
+        n = np.maximum(np.nan_to_num(series.denominator), 1.0)
+        sd = self.sigma / np.sqrt(n)
+        return mu - z * sd, mu + z * sd
+
+
+def _kind_of(series: KpiSeries) -> str:
+    kpi = series.key.kpi
+    if kpi in PROPORTION_KPIS:
+        return "proportion"
+    if kpi in COUNT_KPIS:
+        return "count"
+    if kpi in MONEY_KPIS:
+        return "money"
+    if kpi in MEAN_KPIS:
+        return "mean" if series.aggregation == "ratio" else "money"
+    return "proportion" if series.aggregation == "ratio" else "money"
+
+
+def _profile(
+    series: KpiSeries, phase: np.ndarray, slots: int, use: npt.NDArray[np.bool_]
+) -> tuple[FloatArray, FloatArray]:
+    """Per bucket: the mean numerator and denominator of its phase over ``use``; a phase with
+    no usable bucket falls back to all observed buckets."""
+    num, den = pooled_profile(series.numerator, series.denominator, phase, slots, use)
+    every = np.isfinite(series.numerator)
+    all_num, all_den = pooled_profile(series.numerator, series.denominator, phase, slots, every)
+    num = np.where(np.isfinite(num), num, all_num)
+    den = np.where(np.isfinite(den), den, all_den)
+    return num[phase], den[phase]
+
+
+def variance_function(
+    value: FloatArray, expected: FloatArray, ok: npt.NDArray[np.bool_], *, poisson: bool
+) -> tuple[float, float]:
+    """(scale, quadratic) of ``Var = scale * mu + quadratic * mu**2``, by non-negative least
+    squares of the squared residuals on (mu, mu**2), rows weighted by 1 / mu, trimmed: points
+    beyond ``TRIM_Z`` standard deviations of the previous fit are left out and the fit
+    repeated, so that the anomalies do not widen their own interval. A count's scale is at
+    least 1 (Poisson)."""
+    mu = expected[ok]
+    r2 = (value[ok] - mu) ** 2
+    keep = mu > 0
+    mu, r2 = mu[keep], r2[keep]
+    if len(mu) < 3:
+        return 1.0, 0.0
+    weight = 1.0 / np.maximum(mu, float(np.median(mu)) * 0.1 + 1e-12)
+    inside = np.ones(len(mu), dtype=bool)
+    scale, quadratic = 1.0, 0.0
+    for _ in range(3):
+        target = r2 - (mu if poisson else 0.0)
+        design = np.column_stack([mu, mu**2]) * weight[:, None]
+        (linear, quadratic), _ = optimize.nnls(design[inside], (target * weight)[inside])
+        scale = 1.0 + linear if poisson else linear
+        if scale <= 1e-12:  # everything went to the quadratic term: a small linear one
+            scale = max(float(np.mean(r2[inside]) / max(np.mean(mu[inside]), 1e-12)) * 0.1, 1e-9)
+        variance = scale * mu + quadratic * mu**2
+        inside = r2 <= TRIM_Z**2 * variance
+    return float(scale), float(quadratic)
+
+
+#: The level of a count series is the seasonal profile times the level of the last hours.
+LEVEL_HOURS = 6
+
+
+def local_level(
+    value: FloatArray, profile: FloatArray, use: npt.NDArray[np.bool_], slots: int
+) -> FloatArray:
+    """Per bucket: how busy the series has been over the ``LEVEL_HOURS`` before it, relative
+    to its seasonal profile -- ``(observed + prior) / (profile + prior)`` with a prior of half
+    the window's expected volume, so a quiet night moves it little; buckets left out
+    (``use`` false) count as expected. Day-to-day swings of traffic then stay out of the
+    overdispersion, and a spike is judged against the day it happens on."""
+    window = max(2, round(LEVEL_HOURS * slots / 24))
+    seen = np.where(use & np.isfinite(value), value, profile)
+    observed = np.convolve(seen, np.ones(window))[: len(value)]
+    expected = np.convolve(profile, np.ones(window))[: len(value)]
+    # Sums of the window *before* each bucket.
+    observed = np.concatenate([[0.0], observed[:-1]])
+    expected = np.concatenate([[0.0], expected[:-1]])
+    prior = 0.5 * float(np.mean(profile)) * window
+    level = (observed + prior) / np.maximum(expected + prior, 1e-12)
+    return np.clip(level, 0.25, 4.0)
+
+
+def fit_count_model(
+    series: KpiSeries, phase: np.ndarray, slots: int, use: npt.NDArray[np.bool_]
+) -> CountModel:
+    """Seasonal expectation (mean of the bucket's phase over the ``use`` buckets) and
+    dispersion, estimated on the same buckets."""
+    kind = _kind_of(series)
+    direction = BAD_DIRECTION.get(series.key.kpi, 0)
+    num, den = _profile(series, phase, slots, use)
+    observed = np.isfinite(series.value)
+    ok = use & observed
+    if kind in ("proportion", "mean"):
+        pooled_den = max(float(np.nansum(series.denominator[ok])), 1e-9)
+        overall = float(np.nansum(series.numerator[ok])) / pooled_den
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rate = np.where(den > 0, num / den, overall)
+        n = np.nan_to_num(series.denominator)
+        if kind == "proportion":
+            rate = np.clip(rate, 0.0, 1.0)
+            variance = np.maximum(rate * (1 - rate), 1e-12)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                r2 = (series.value - rate) ** 2 * n / variance
+            usable = ok & (n >= 2)
+            if not usable.any():
+                return CountModel(kind, rate, direction=direction)
+            # Method of moments, E[r2] = 1 + (n - 1) rho for a beta-binomial, trimmed like
+            # the count variance (points beyond TRIM_Z of the previous fit left out).
+            rho = 0.0
+            for _ in range(3):
+                rho = float(np.sum(r2[usable] - 1) / np.sum(n[usable] - 1))
+                rho = float(np.clip(rho, 0.0, 0.5))
+                usable = usable & (r2 <= TRIM_Z**2 * (1 + (n - 1) * rho))
+            return CountModel(kind, rate, rho=float(np.clip(rho, 0.0, 0.5)), direction=direction)
+        usable = ok & (n >= MIN_MEAN_EVENTS)
+        scaled = (series.value - rate) * np.sqrt(n)
+        sigma = 1.0
+        for _ in range(3):
+            if not usable.any():
+                break
+            sigma = float(np.sqrt(np.mean(scaled[usable] ** 2)))
+            usable = usable & (np.abs(scaled) <= TRIM_Z * sigma)
+        return CountModel(kind, rate, sigma=max(sigma, 1e-9), direction=direction)
+    expected = np.nan_to_num(num)
+    # Never expect exactly nothing: a phase with no event in its history may still see one
+    # (half an event over the days behind it), so one call at night is no alarm; 150 are.
+    events = float(np.nansum(series.denominator[ok]))
+    amount = float(np.nansum(series.numerator[ok]))
+    per_event = amount / events if kind == "money" and events > 0 and amount > 0 else 1.0
+    days = max(1.0, float(ok.sum()) / (2 * slots) * 2)
+    expected = np.maximum(expected, per_event * 0.5 / days)
+    expected = expected * local_level(series.value, expected, use, slots)
+    scale, quadratic = variance_function(series.value, expected, ok, poisson=kind == "count")
+    return CountModel(kind, expected, scale=scale, quadratic=quadratic, direction=direction)
+
+
+def count_test(series: KpiSeries, phase: np.ndarray, slots: int) -> tuple[FloatArray, CountModel]:
+    """Per bucket: the Bonferroni-combined p-value over the trailing windows, and the model.
+
+    Two passes: the second's baseline and dispersion leave out the buckets the first flagged
+    (and the window after them), so an outage neither lowers its own expectation nor widens
+    its own interval."""
+    observed = np.isfinite(series.value)
+    model = fit_count_model(series, phase, slots, observed)
+    pvalue = _combined(model, series)
+    flagged = pvalue < ALPHA
+    if flagged.any():
+        spread = flagged.copy()
+        for lag in range(1, max(WINDOWS)):
+            spread[lag:] |= flagged[:-lag]
+        model = fit_count_model(series, phase, slots, observed & ~spread)
+        pvalue = _combined(model, series)
+    return pvalue, model
+
+
+def _combined(model: CountModel, series: KpiSeries) -> FloatArray:
+    smallest = np.min([model.pvalues(series, window) for window in WINDOWS], axis=0)
+    pvalue = np.minimum(1.0, len(WINDOWS) * smallest)
+    return np.where(np.isfinite(series.value), pvalue, 1.0)
+
+
+# --- residual detectors (on the value series) ----------------------------------------------------
+
+
+def residual_pvalues(
+    series: KpiSeries, grid: np.ndarray, grain_minutes: int
+) -> dict[str, FloatArray]:
+    """Each residual detector's calibrated tail probability per bucket (NaN-free)."""
+    regular = RegularSeries(grid, series.value, grain_minutes * 60.0, name=series.key.kpi)
+    periods = infer_periods(regular)
+    detectors = {
+        "robust_z": RobustSeasonalZ(periods=periods),
+        "iqr": IqrFences(periods=periods),
+        "level_shift": LevelShift(periods=periods),
+    }
+    answer: dict[str, FloatArray] = {}
+    for name, detector in detectors.items():
+        result = detector.fit(regular).score(regular)
+        pvalue = TailCalibrator().fit(result.scores).pvalue(result.scores)
+        # The detector's own verdict decides; the calibrated p gives the score.
+        answer[name] = np.where(result.is_anomaly, pvalue, 1.0)
+        answer[f"{name}:p"] = pvalue
+        answer[f"{name}:expected"] = result.expected
+        answer[f"{name}:lower"] = result.lower
+        answer[f"{name}:upper"] = result.upper
+    return answer
+
+
+# --- per series ----------------------------------------------------------------------------------
+
+
+def verdict_of(
+    series: KpiSeries,
+    grid: np.ndarray,
+    grain_minutes: int,
+    method: str,
+    phase: np.ndarray,
+    slots: int,
+) -> SeriesVerdict:
+    observed = np.isfinite(series.value)
+    if method in RESIDUAL_DETECTORS:
+        found = residual_pvalues(series, grid, grain_minutes)
+        pvalue = np.where(observed, found[f"{method}:p"], 1.0)
+        flagged = (found[method] < 1.0) & observed
+        return SeriesVerdict(
+            series.key,
+            pvalue,
+            flagged,
+            found[f"{method}:expected"],
+            found[f"{method}:lower"],
+            found[f"{method}:upper"],
+            [method],
+            {method: flagged},
+        )
+    pvalue, model = count_test(series, phase, slots)
+    lower, upper = model.interval(series)
+    flagged = (pvalue < ALPHA) & observed
+    verdict = SeriesVerdict(
+        series.key, pvalue, flagged, model.expected, lower, upper, ["count"], {"count": flagged}
+    )
+    if method == "ensemble":
+        _ensemble(verdict, series, grid, grain_minutes)
+    return verdict
+
+
+def _ensemble(
+    verdict: SeriesVerdict, series: KpiSeries, grid: np.ndarray, grain_minutes: int
+) -> None:
+    """The count-aware verdict, extended by the residual detectors where the count model
+    corroborates them: a bucket a residual detector flags (its own rule, and its calibrated
+    tail probability below ``RESIDUAL_ALPHA`` after Bonferroni over the three) is anomalous
+    when the count test also gives it ``p < CORROBORATE``. Alone, the residual detectors
+    flag 0-of-1 ASR swings; alone, the count test needs very strong evidence. The residual
+    detectors run only on series with enough observed buckets (``MIN_OBSERVED``)."""
+    observed = np.isfinite(series.value)
+    if observed.sum() < MIN_OBSERVED:
+        return
+    found = residual_pvalues(series, grid, grain_minutes)
+    corroborated = verdict.pvalue < CORROBORATE
+    members = np.vstack([found[f"{name}:p"] for name in RESIDUAL_DETECTORS])
+    combined = np.minimum(1.0, len(RESIDUAL_DETECTORS) * members.min(axis=0))
+    for name in RESIDUAL_DETECTORS:
+        fired = (found[name] < 1.0) & (combined < RESIDUAL_ALPHA) & corroborated & observed
+        verdict.method_flags[name] = fired
+        verdict.flagged = verdict.flagged | fired
+    verdict.methods = ["count", *RESIDUAL_DETECTORS]
+
+
+# --- incidents -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SeriesIncident:
+    key: SeriesKey
+    start: int
+    end: int
+    peak: int
+    surprise: float
+    explanation: str
+    platform: bool = False
+
+
+def _surprise(p: FloatArray) -> FloatArray:
+    return -np.log10(np.clip(p, 1e-300, 1.0))
+
+
+def _score(p: FloatArray) -> FloatArray:
+    return 1.0 - np.minimum(1.0, p * SCORE_TESTS)
+
+
+def _fmt(value: float, kpi: str) -> str:
+    if not np.isfinite(value):
+        return "-"
+    if kpi in PROPORTION_KPIS:
+        return f"{value:.1%}"
+    if kpi == "mos":
+        return f"{value:.2f}"
+    return f"{value:,.1f}"
+
+
+def _describe(
+    key: SeriesKey,
+    series: KpiSeries,
+    verdict: SeriesVerdict,
+    start: int,
+    end: int,
+    grid: np.ndarray,
+    grain_minutes: int,
+) -> str:
+    """Which dimension moved, by how much against the expected value and interval, when."""
+    window = slice(start, end + 1)
+    if series.aggregation == "ratio":
+        den = np.nansum(series.denominator[window])
+        observed = np.nansum(series.numerator[window]) / den if den > 0 else np.nan
+        expected = (
+            np.nansum(series.denominator[window] * verdict.expected[window]) / den
+            if den > 0
+            else np.nan
+        )
+        basis = f" over {den:,.0f} {'events' if key.kpi not in PROPORTION_KPIS else 'trials'}"
+    else:
+        observed = float(np.nansum(series.value[window]))
+        expected = float(np.nansum(verdict.expected[window]))
+        basis = ""
+    change = (observed - expected) / expected if expected and np.isfinite(expected) else np.nan
+    where = "" if key.dimension == "tenant" else f" on {key.dimension} {key.dimension_value}"
+    begin = pd.Timestamp(grid[start]).strftime("%Y-%m-%d %H:%M")
+    finish = pd.Timestamp(grid[end] + np.timedelta64(grain_minutes, "m")).strftime("%H:%M")
+    lower, upper = verdict.lower[verdict.peak_index], verdict.upper[verdict.peak_index]
+    relative = f" ({change:+.0%})" if np.isfinite(change) else ""
+    return (
+        f"{key.kpi}{where}: {_fmt(observed, key.kpi)} vs expected {_fmt(expected, key.kpi)}"
+        f"{relative}{basis}, {begin}-{finish} UTC; peak bucket interval "
+        f"{_fmt(lower, key.kpi)}..{_fmt(upper, key.kpi)}"
+    )
+
+
+def _series_incidents(
+    verdict: SeriesVerdict, series: KpiSeries, grid: np.ndarray, grain_minutes: int
+) -> list[SeriesIncident]:
+    found = build_incidents(grid, verdict.flagged, _surprise(verdict.pvalue), RULES)
+    answer = []
+    for incident in found:
+        verdict.peak_index = incident.peak_index
+        answer.append(
+            SeriesIncident(
+                verdict.key,
+                incident.start_index,
+                incident.end_index,
+                incident.peak_index,
+                incident.score,
+                _describe(
+                    verdict.key,
+                    series,
+                    verdict,
+                    incident.start_index,
+                    incident.end_index,
+                    grid,
+                    grain_minutes,
+                ),
+            )
+        )
+    return answer
+
+
+def _related(a: SeriesIncident, b: SeriesIncident) -> bool:
+    if a.key.kpi == b.key.kpi:
+        return True
+    if a.key.kpi in RELATED_KPIS and b.key.kpi in RELATED_KPIS:
+        return True
+    return a.key.dimension != "tenant" and (a.key.dimension, a.key.dimension_value) == (
+        b.key.dimension,
+        b.key.dimension_value,
+    )
+
+
+def dedupe(incidents: list[SeriesIncident], gap: int) -> list[list[SeriesIncident]]:
+    """One tenant's series incidents grouped: overlapping (within ``gap`` buckets) and related
+    (same KPI, same non-tenant dimension value, or volume and money) belong together."""
+    parent = list(range(len(incidents)))
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    order = sorted(range(len(incidents)), key=lambda i: incidents[i].start)
+    for position, i in enumerate(order):
+        for j in order[position + 1 :]:
+            if incidents[j].start > incidents[i].end + gap + 1:
+                break
+            if _related(incidents[i], incidents[j]):
+                parent[root(j)] = root(i)
+    groups: dict[int, list[SeriesIncident]] = {}
+    for i in order:
+        groups.setdefault(root(i), []).append(incidents[i])
+    return list(groups.values())
+
+
+def incident_id(tenant: str, dimension: str, value: str, kpi: str, start: np.datetime64) -> str:
+    text = f"{tenant}|{dimension}|{value}|{kpi}|{pd.Timestamp(start).isoformat()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+# --- entry point ---------------------------------------------------------------------------------
+
+
+def detect_kpi_anomalies(
+    kpi_rows: pd.DataFrame, *, grain_minutes: int, method: str = "ensemble"
+) -> KpiDetection:
+    """Anomalous buckets and incidents of a KPI series mart's rows (module doc).
+
+    ``kpi_rows``: columns tenant_id, bucket_start (UTC), grain_minutes, dimension,
+    dimension_value, kpi, aggregation, numerator, denominator, value. ``method``: one of
+    ``METHODS``. A series whose detector raises is recorded in ``errors`` and skipped.
+    """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
+    if kpi_rows.empty:
+        return KpiDetection(
+            pd.DataFrame(columns=ANOMALY_COLUMNS),
+            pd.DataFrame(columns=INCIDENT_COLUMNS),
+            pd.DataFrame(columns=ERROR_COLUMNS),
+        )
+    series, grid = build_series(kpi_rows, grain_minutes)
+    phase, slots = phases(grid, grain_minutes)
+    by_key = {one.key: one for one in series}
+    verdicts: dict[SeriesKey, SeriesVerdict] = {}
+    errors: list[dict[str, str]] = []
+    for one in series:
+        try:
+            verdicts[one.key] = verdict_of(one, grid, grain_minutes, method, phase, slots)
+        except Exception as error:  # a failing series is recorded, not fatal
+            if one.key.tenant_id != PLATFORM:
+                errors.append(
+                    {**_key_columns(one.key), "error": f"{type(error).__name__}: {error}"}
+                )
+    anomalies: list[dict[str, object]] = []
+    per_tenant: dict[str, list[SeriesIncident]] = {}
+    tenants = sorted({key.tenant_id for key in by_key if key.tenant_id != PLATFORM})
+    for key, verdict in verdicts.items():
+        one = by_key[key]
+        found = _series_incidents(verdict, one, grid, grain_minutes)
+        if key.tenant_id != PLATFORM:
+            anomalies += _anomaly_rows(key, one, verdict, verdict.flagged, grid, "")
+            for incident in found:
+                per_tenant.setdefault(key.tenant_id, []).append(incident)
+            continue
+        # A platform finding: attributed to each tenant with traffic on the resource then.
+        for incident in found:
+            window = slice(incident.start, incident.end + 1)
+            for tenant in tenants:
+                mine = by_key.get(SeriesKey(tenant, key.dimension, key.dimension_value, key.kpi))
+                if mine is None or not _takes_part(
+                    mine, verdicts.get(mine.key), verdict, one, window
+                ):
+                    continue
+                tenant_key = mine.key
+                tenant_verdict = verdicts.get(tenant_key)
+                note = f"platform-wide {incident.explanation}"
+                if tenant_verdict is not None:
+                    tenant_verdict.peak_index = incident.peak
+                    mine_text = _describe(
+                        tenant_key,
+                        mine,
+                        tenant_verdict,
+                        incident.start,
+                        incident.end,
+                        grid,
+                        grain_minutes,
+                    )
+                    note = f"{note}; this tenant: {mine_text}"
+                per_tenant.setdefault(tenant, []).append(
+                    SeriesIncident(
+                        tenant_key,
+                        incident.start,
+                        incident.end,
+                        incident.peak,
+                        incident.surprise,
+                        note,
+                        platform=True,
+                    )
+                )
+                flags = np.zeros(len(grid), dtype=bool)
+                flags[window] = verdict.flagged[window]
+                if tenant_verdict is not None:
+                    anomalies += _anomaly_rows(
+                        tenant_key,
+                        mine,
+                        tenant_verdict,
+                        flags & np.isfinite(mine.value),
+                        grid,
+                        note,
+                        pvalue=verdict.pvalue,
+                    )
+    incidents = []
+    for tenant, found in sorted(per_tenant.items()):
+        for group in dedupe(found, RULES.cooldown):
+            incidents.append(_incident_row(tenant, group, grid, grain_minutes))
+    anomalies_frame = pd.DataFrame(anomalies, columns=ANOMALY_COLUMNS)
+    if not anomalies_frame.empty:
+        anomalies_frame = (
+            anomalies_frame.sort_values(
+                ["tenant_id", "bucket_start", "score"], ascending=[True, True, False]
+            )
+            .drop_duplicates(["tenant_id", "dimension", "dimension_value", "kpi", "bucket_start"])
+            .reset_index(drop=True)
+        )
+    incidents_frame = pd.DataFrame(incidents, columns=INCIDENT_COLUMNS)
+    if not incidents_frame.empty:
+        incidents_frame = incidents_frame.sort_values(["tenant_id", "start"]).reset_index(drop=True)
+    return KpiDetection(
+        anomalies_frame, incidents_frame, pd.DataFrame(errors, columns=ERROR_COLUMNS)
+    )
+
+
+#: A tenant shares a platform incident when its own deviation goes the same way and is at least
+#: this share of the platform's (a toll-fraud burst of one tenant on a carrier is not the
+#: other tenants' incident; an outage is everyone's).
+MIN_SHARE = 0.1
+
+
+def _deviation(series: KpiSeries, expected: FloatArray, window: slice) -> float:
+    """Observed minus expected over ``window``, in numerator units."""
+    if series.aggregation == "ratio":
+        den = np.nan_to_num(series.denominator[window])
+        return float(np.nansum(series.numerator[window]) - np.nansum(den * expected[window]))
+    return float(np.nansum(series.value[window]) - np.nansum(expected[window]))
+
+
+def _takes_part(
+    mine: KpiSeries,
+    mine_verdict: SeriesVerdict | None,
+    platform_verdict: SeriesVerdict,
+    platform: KpiSeries,
+    window: slice,
+) -> bool:
+    if mine_verdict is None or not (np.nan_to_num(mine.denominator[window]) > 0).any():
+        return False
+    total = _deviation(platform, platform_verdict.expected, window)
+    own = _deviation(mine, mine_verdict.expected, window)
+    return total != 0 and own / total >= MIN_SHARE
+
+
+def _key_columns(key: SeriesKey) -> dict[str, str]:
+    return {
+        "tenant_id": key.tenant_id,
+        "dimension": key.dimension,
+        "dimension_value": key.dimension_value,
+        "kpi": key.kpi,
+    }
+
+
+def _anomaly_rows(
+    key: SeriesKey,
+    series: KpiSeries,
+    verdict: SeriesVerdict,
+    flags: npt.NDArray[np.bool_],
+    grid: np.ndarray,
+    note: str,
+    pvalue: FloatArray | None = None,
+) -> list[dict[str, object]]:
+    p = verdict.pvalue if pvalue is None else pvalue
+    rows = []
+    for i in np.flatnonzero(flags):
+        methods = [
+            name for name, fired in verdict.method_flags.items() if fired[i]
+        ] or verdict.methods
+        value, expected = float(series.value[i]), float(verdict.expected[i])
+        where = "" if key.dimension == "tenant" else f" on {key.dimension} {key.dimension_value}"
+        text = note or (
+            f"{key.kpi}{where}: {_fmt(value, key.kpi)} vs expected {_fmt(expected, key.kpi)} "
+            f"(interval {_fmt(float(verdict.lower[i]), key.kpi)}.."
+            f"{_fmt(float(verdict.upper[i]), key.kpi)})"
+        )
+        rows.append(
+            {
+                **_key_columns(key),
+                "bucket_start": pd.Timestamp(grid[i], tz="UTC"),
+                "value": value,
+                "expected": expected,
+                "lower": float(verdict.lower[i]),
+                "upper": float(verdict.upper[i]),
+                "score": float(_score(np.array([p[i]]))[0]),
+                "methods": ",".join(methods),
+                "explanation": text,
+            }
+        )
+    return rows
+
+
+def _incident_row(
+    tenant: str, group: list[SeriesIncident], grid: np.ndarray, grain_minutes: int
+) -> dict[str, object]:
+    lead = max(group, key=lambda one: (SPECIFICITY.get(one.key.dimension, 0), one.surprise))
+    start = min(one.start for one in group)
+    end = max(one.end for one in group)
+    peak = max(one.surprise for one in group)
+    others = sorted(
+        {f"{one.key.kpi} ({one.key.dimension} {one.key.dimension_value})" for one in group}
+        - {f"{lead.key.kpi} ({lead.key.dimension} {lead.key.dimension_value})"}
+    )
+    explanation = lead.explanation + (f"; also moved: {', '.join(others)}" if others else "")
+    return {
+        "incident_id": incident_id(
+            tenant, lead.key.dimension, lead.key.dimension_value, lead.key.kpi, grid[start]
+        ),
+        "tenant_id": tenant,
+        "dimension": lead.key.dimension,
+        "dimension_value": lead.key.dimension_value,
+        "kpi": lead.key.kpi,
+        "start": pd.Timestamp(grid[start], tz="UTC"),
+        "end": pd.Timestamp(grid[end] + np.timedelta64(grain_minutes, "m"), tz="UTC"),
+        "severity": "critical" if peak >= CRITICAL_SURPRISE else "warning",
+        "peak_score": float(_score(np.array([10.0**-peak]))[0]),
+        "explanation": explanation,
+    }
+
+
+__all__ = [
+    "METHODS",
+    "KpiDetection",
+    "binomial_pvalue",
+    "count_pvalue",
+    "detect_kpi_anomalies",
+    "mean_pvalue",
+]

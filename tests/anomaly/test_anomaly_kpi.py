@@ -1,0 +1,164 @@
+"""models_ml/anomaly/kpi.py: the count-aware tests worked by hand, and detect_kpi_anomalies on
+hand-built KPI mart rows (platform-wide outage attributed to tenants, a volume spike, the output
+frames' columns and stable incident ids)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from models_ml.anomaly.kpi import (
+    ANOMALY_COLUMNS,
+    ERROR_COLUMNS,
+    INCIDENT_COLUMNS,
+    binomial_pvalue,
+    count_pvalue,
+    detect_kpi_anomalies,
+    mean_pvalue,
+)
+
+
+def _a(*values: float) -> np.ndarray:
+    return np.array(values, dtype=np.float64)
+
+
+def test_binomial_tails_by_hand() -> None:
+    # 0 answered of 3 at rate 0.5: P(X <= 0) = 0.5^3 = 0.125; two-sided doubles it
+    assert binomial_pvalue(_a(0), _a(3), _a(0.5), direction=-1)[0] == pytest.approx(0.125)
+    assert binomial_pvalue(_a(0), _a(3), _a(0.5))[0] == pytest.approx(0.25)
+    # 0 of 1 call at ASR 0.6 is no evidence: P(X <= 0) = 0.4
+    assert binomial_pvalue(_a(0), _a(1), _a(0.6), direction=-1)[0] == pytest.approx(0.4)
+    # a carrier outage platform-wide: 0 of 18 at 0.35 -> 0.65^18 = 4.30e-4
+    assert binomial_pvalue(_a(0), _a(18), _a(0.35), direction=-1)[0] == pytest.approx(0.65**18)
+    # 3 abandoned of 4 at 0.25, upwards: P(X >= 3) = 4 * 0.25^3 * 0.75 + 0.25^4 = 0.05078125
+    assert binomial_pvalue(_a(3), _a(4), _a(0.25), direction=1)[0] == pytest.approx(0.05078125)
+    # no trials: no evidence
+    assert binomial_pvalue(_a(0), _a(0), _a(0.5))[0] == 1.0
+
+
+def test_beta_binomial_is_wider_than_binomial() -> None:
+    # rho = 1/3 with rate 1/2: a = b = 0.5 * (2/3) / (1/3) = 1, i.e. Beta(1, 1) = uniform rate,
+    # and then every k of n is equally likely: P(X <= 0 | n = 3) = 1/4 (binomial: 1/8)
+    assert binomial_pvalue(_a(0), _a(3), _a(0.5), rho=1 / 3, direction=-1)[0] == pytest.approx(0.25)
+
+
+def test_count_tails_by_hand() -> None:
+    # Poisson(2): P(X <= 0) = e^-2 = 0.135335
+    assert count_pvalue(_a(0), _a(2), direction=-1)[0] == pytest.approx(math.exp(-2))
+    # Poisson(1): P(X >= 5) = 1 - e^-1 (1 + 1 + 1/2 + 1/6 + 1/24) = 0.0036599
+    tail = 1 - math.exp(-1) * (1 + 1 + 1 / 2 + 1 / 6 + 1 / 24)
+    assert count_pvalue(_a(5), _a(1), direction=1)[0] == pytest.approx(tail)
+    assert count_pvalue(_a(5), _a(1))[0] == pytest.approx(2 * tail)
+    # negative binomial with size 1 (geometric) and mean 1: P(X = 0) = 1 / (1 + 1) = 0.5
+    assert count_pvalue(_a(0), _a(1), size=1.0, direction=-1)[0] == pytest.approx(0.5)
+
+
+def test_mean_tail_and_minimum_evidence() -> None:
+    # mean 3.0 of 25 events, expected 3.5, sigma 1: z = -0.5 * 5 = -2.5; P(Z <= -2.5) = 0.0062097
+    p = mean_pvalue(_a(3.0), _a(25), _a(3.5), 1.0, direction=-1)[0]
+    assert p == pytest.approx(0.0062097, rel=1e-4)
+    # 4 events: fewer than MIN_MEAN_EVENTS (5), no evidence however far the mean
+    assert mean_pvalue(_a(0.0), _a(4), _a(3.5), 1.0)[0] == 1.0
+
+
+# --- detect_kpi_anomalies on hand-built mart rows -------------------------------------------
+
+DAYS = 14
+START = pd.Timestamp("2025-01-06", tz="UTC")  # a Monday
+OUTAGE_HOURS = range(10 * 24 + 12, 10 * 24 + 15)  # day 10, 12:00-15:00 UTC
+TENANTS = ("acme", "globex", "initech")
+
+
+def _rows(spike_tenant: str | None = None) -> pd.DataFrame:
+    """Hourly rows: per tenant 4 calls an hour on carrier vox (ASR about 0.6), tenant-level
+    call volume Poisson(20); during OUTAGE_HOURS no call on vox is answered in any tenant."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for hour in range(DAYS * 24):
+        bucket = START + pd.Timedelta(hours=hour)
+        for tenant in TENANTS:
+            calls = 4
+            answered = 0 if hour in OUTAGE_HOURS else int(rng.binomial(calls, 0.6))
+            rows.append((tenant, bucket, "carrier", "vox", "asr", "ratio", answered, calls))
+            volume = int(rng.poisson(20))
+            if tenant == spike_tenant and hour in (5 * 24 + 14, 5 * 24 + 15):
+                volume = int(rng.poisson(100))
+            rows.append((tenant, bucket, "tenant", "all", "call_volume", "sum", volume, volume))
+    frame = pd.DataFrame(
+        rows,
+        columns=[
+            "tenant_id",
+            "bucket_start",
+            "dimension",
+            "dimension_value",
+            "kpi",
+            "aggregation",
+            "numerator",
+            "denominator",
+        ],
+    )
+    frame["grain_minutes"] = 60
+    frame["value"] = np.where(
+        frame["aggregation"] == "ratio",
+        frame["numerator"] / frame["denominator"],
+        frame["numerator"],
+    )
+    return frame
+
+
+def test_a_platform_outage_is_one_incident_per_tenant() -> None:
+    found = detect_kpi_anomalies(_rows(), grain_minutes=60, method="count")
+    assert list(found.anomalies.columns) == ANOMALY_COLUMNS
+    assert list(found.incidents.columns) == INCIDENT_COLUMNS
+    assert list(found.errors.columns) == ERROR_COLUMNS
+    assert found.errors.empty
+    incidents = found.incidents
+    # Alone a tenant's 0 of 12 calls over the 3 hours is P = 0.4^12 = 1.7e-5 (> 1e-6, not an
+    # anomaly); platform-wide 0 of 36 is 0.4^36 = 4.7e-15: found, and attributed to each.
+    assert sorted(incidents["tenant_id"]) == sorted(TENANTS)
+    assert set(incidents["dimension"]) == {"carrier"}
+    assert set(incidents["dimension_value"]) == {"vox"}
+    assert set(incidents["kpi"]) == {"asr"}
+    outage_start = START + pd.Timedelta(hours=OUTAGE_HOURS[0])
+    outage_end = START + pd.Timedelta(hours=OUTAGE_HOURS[-1] + 1)
+    for row in incidents.itertuples():
+        assert outage_start <= row.start < outage_end
+        assert row.end <= outage_end + pd.Timedelta(hours=2)  # the 3-bucket window trails
+        assert row.severity in ("warning", "critical")
+        assert "platform-wide asr on carrier vox" in row.explanation
+        assert 0.99 < row.peak_score <= 1.0
+    assert (found.anomalies["score"] > 0.99).all()
+    # stable ids: the same rows give the same incident ids
+    again = detect_kpi_anomalies(_rows(), grain_minutes=60, method="count")
+    assert list(again.incidents["incident_id"]) == list(incidents["incident_id"])
+
+
+def test_one_tenants_carrier_alone_is_not_enough_evidence() -> None:
+    rows = _rows()
+    found = detect_kpi_anomalies(
+        rows[rows["tenant_id"] == "acme"], grain_minutes=60, method="count"
+    )
+    # acme alone: the same 3 hours are 0 of 12 calls -> 1.7e-5 one-sided, not below 1e-6
+    assert found.incidents.empty
+
+
+def test_a_volume_spike_is_found_on_its_tenant() -> None:
+    found = detect_kpi_anomalies(_rows(spike_tenant="globex"), grain_minutes=60, method="count")
+    spikes = found.incidents[found.incidents["kpi"] == "call_volume"]
+    # Poisson(100) against about 20 (28 with the spike itself in the phase's mean over 10
+    # weekdays): P(X >= 80 | 28) is below 1e-14
+    assert list(spikes["tenant_id"]) == ["globex"]
+    spike_start = START + pd.Timedelta(hours=5 * 24 + 14)
+    assert spikes["start"].iloc[0] == spike_start
+
+
+def test_unknown_method_and_empty_rows() -> None:
+    with pytest.raises(ValueError, match="unknown method"):
+        detect_kpi_anomalies(_rows(), grain_minutes=60, method="magic")
+    empty = detect_kpi_anomalies(_rows().iloc[:0], grain_minutes=60)
+    assert empty.anomalies.empty
+    assert empty.incidents.empty
+    assert empty.errors.empty
