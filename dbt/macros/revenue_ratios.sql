@@ -80,3 +80,14 @@
 {% macro clickhouse__ratio_int128_to_decimal(expression) -%}
     toDecimal128({{ expression }}, 0)
 {%- endmacro %}
+
+{#- An amount in the reporting currency: amount × rate (the rate in millionths, as exact
+    integers) rounded half away from zero to 6 decimals (decimal_ratio); NULL when either is
+    NULL. Every revenue model converts money this way, so the same amount and rate give the same
+    digits everywhere. -#}
+{% macro in_reporting_currency(amount, rate) -%}
+    {{ decimal_ratio(
+        'cast(' ~ amount ~ ' as decimal(38, 6)) * cast(' ~ rate ~ ' * 1000000 as bigint)',
+        '1000000'
+    ) }}
+{%- endmacro %}

@@ -55,7 +55,7 @@ MODELS = {
     "int_mrr_customer_months",
     "int_billing_subscription_periods",
     "int_subscription_periods",
-    "int_subscription_periods_fx_rates",
+    "int_month_end_fx_rates",
     "stg_irisx__fx_rates",
     "int_fx_rates",
     "int_usage_events",

@@ -120,11 +120,11 @@ def test_a_missing_rate_fails_the_build(
     # not publish MRR without the periods it cannot convert. (DuckDB only: same SQL and test.)
     completed = run_dbt(
         [
-            "build", "--target", "duckdb", "--select", "+int_subscription_periods_fx_rates",
+            "build", "--target", "duckdb", "--select", "+int_month_end_fx_rates",
             "--vars", f"{{as_of_date: '{AS_OF}', reporting_currency: CHF}}",
         ],
         loaded.settings,
         target_path=tmp_path / "t-chf",
     )  # fmt: skip
     assert completed.returncode == 1, completed.stdout[-3000:]
-    assert "not_null_int_subscription_periods_fx_rates_rate" in completed.stdout
+    assert "not_null_int_month_end_fx_rates_rate" in completed.stdout

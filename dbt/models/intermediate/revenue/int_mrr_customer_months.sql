@@ -3,7 +3,7 @@
     USD): the sum over the customer's subscription periods active on the month's last day
     (start_date <= last day < end_date, end exclusive; equivalently start_date < next month's
     first day <= end_date) of monthly_amount × the rate of its currency in effect that day
-    (int_subscription_periods_fx_rates), each product rounded half away from zero to 6 decimals.
+    (int_month_end_fx_rates), each product rounded half away from zero to 6 decimals.
     One row per customer and month from the customer's first month with MRR > 0 to the as-of
     month (revenue_as_of_month), months at 0 included; customers never active at a month end have
     no rows. included_usage_amount: the usage allowance per month of the same active periods,
@@ -20,7 +20,7 @@ periods as (
 
 fx_rates as (
 
-    select * from {{ ref('int_subscription_periods_fx_rates') }}
+    select * from {{ ref('int_month_end_fx_rates') }}
 
 ),
 
@@ -71,24 +71,16 @@ active_at_month_end as (
         tenant_months.tenant_id as tenant_id,
         periods.customer_id as customer_id,
         tenant_months.month as month,
-        -- exact: amount x (rate in millionths) / 10^6, rounded once per period. A missing rate
-        -- fails the not_null test of int_subscription_periods_fx_rates.rate, so `dbt build`
+        -- exact (in_reporting_currency), rounded once per period. A missing rate
+        -- fails the not_null test of int_month_end_fx_rates.rate, so `dbt build`
         -- stops before this model; a bare `dbt run` skips tests and has no such guard.
         sum(
-            {{ decimal_ratio(
-                'cast(periods.monthly_amount as decimal(38, 6))'
-                ~ ' * cast(fx_rates.rate * 1000000 as bigint)',
-                '1000000'
-            ) }}
+            {{ in_reporting_currency('periods.monthly_amount', 'fx_rates.rate') }}
         ) as mrr,
         -- the plans' included usage per month, converted the same way; NULL (sum of nothing)
         -- when no active period states an allowance
         sum(
-            {{ decimal_ratio(
-                'cast(periods.included_usage_amount as decimal(38, 6))'
-                ~ ' * cast(fx_rates.rate * 1000000 as bigint)',
-                '1000000'
-            ) }}
+            {{ in_reporting_currency('periods.included_usage_amount', 'fx_rates.rate') }}
         ) as included_usage_amount
 
     from tenant_months

@@ -3,7 +3,7 @@
     subscription CSV (`irisx import subscriptions`) is counted from its import only: the file is
     its declared book, and counting billing events as well would count the same subscriptions
     twice. Every other tenant is counted from its billing events. Amounts stay in each period's
-    currency; int_mrr_customer_months converts them (int_subscription_periods_fx_rates).
+    currency; int_mrr_customer_months converts them (int_month_end_fx_rates).
 -#}
 
 -- The rates (int_fx_rates: imported rates over the fx_rates seed) are built with these periods,

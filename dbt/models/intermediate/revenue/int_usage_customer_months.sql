@@ -2,7 +2,8 @@
     Dense customer months for usage-aware MRR: one row per tenant, customer and month from the
     customer's first month with committed MRR > 0 or with usage to the as-of month, with the
     committed MRR and the plans' included usage allowance (int_mrr_customer_months), the month's
-    usage revenue (usage_revenue, rated units only; usage without a customer_id is left out), and
+    usage revenue (usage_revenue, rated units only; usage without a customer_id is left out),
+    converted into the reporting currency at the month-end rate (int_month_end_fx_rates), and
     the usage revenue of the run-rate window: the three most recent COMPLETE months ending with
     the month. Every month before the as-of month is complete; the as-of month never is (the
     as-of date's usage may still come in), so its window is the three months before it. Months
@@ -36,17 +37,32 @@ as_of as (
 
 ),
 
+fx_rates as (
+
+    select * from {{ ref('int_month_end_fx_rates') }}
+
+),
+
+-- each currency's usage revenue in the reporting currency at the month-end rate (a currency
+-- with rated usage and no rate fails int_month_end_fx_rates' not_null test); left join: a
+-- currency with only unrated usage has no rate and no revenue, but its units still count
 usage_by_customer_month as (
 
     select
-        tenant_id,
-        customer_id,
-        month,
-        cast(coalesce(sum(revenue), 0) as decimal(18, 6)) as usage_revenue,
-        cast(sum(billable_units - rated_units) as bigint) as unrated_usage_units
+        usage.tenant_id as tenant_id,
+        usage.customer_id as customer_id,
+        usage.month as month,
+        cast(
+            coalesce(sum({{ in_reporting_currency('usage.revenue', 'fx_rates.rate') }}), 0)
+            as decimal(18, 6)
+        ) as usage_revenue,
+        cast(sum(usage.billable_units - usage.rated_units) as bigint) as unrated_usage_units
     from usage
-    where customer_id is not null
-    group by tenant_id, customer_id, month
+    left join fx_rates
+        on usage.currency = fx_rates.currency
+        and usage.month = fx_rates.month
+    where usage.customer_id is not null
+    group by usage.tenant_id, usage.customer_id, usage.month
 
 ),
 

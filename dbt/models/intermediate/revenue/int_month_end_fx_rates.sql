@@ -1,6 +1,6 @@
 {#-
-    The exchange rate of every currency the subscription periods use, for every month from the
-    currency's first period to the as-of month: the rate into the reporting currency (var
+    The exchange rate of every currency the subscription periods or the rated usage use, for
+    every month from the currency's first period or usage month to the as-of month: the rate into the reporting currency (var
     reporting_currency, default USD) in effect on the month's last day, i.e. the latest
     int_fx_rates row of the pair (an imported rate, else the seed's) dated on or before that day
     (dated before the next month's first day). The reporting currency itself has rate 1. A month
@@ -15,6 +15,12 @@ with
 periods as (
 
     select * from {{ ref('int_subscription_periods') }}
+
+),
+
+usage_events as (
+
+    select * from {{ ref('int_usage_events') }}
 
 ),
 
@@ -42,9 +48,20 @@ currency_first_months as (
 
     select
         currency,
-        cast({{ dbt.date_trunc('month', 'min(start_date)') }} as date) as first_month
+        min(first_month) as first_month
 
-    from periods
+    from (
+        select
+            currency,
+            cast({{ dbt.date_trunc('month', 'min(start_date)') }} as date) as first_month
+        from periods
+        group by currency
+        union all
+        select currency, min(month) as first_month
+        from usage_events
+        where price is not null
+        group by currency
+    ) as first_months_by_source
     group by currency
 
 ),
