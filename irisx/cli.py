@@ -33,6 +33,7 @@ COMMAND_MODULES = (
     "webhook_secret",
     "rate",
     "anomalies",
+    "anomaly_suggestions",  # joins the anomalies group: after "anomalies"
     "export",
     "quality",
     "wfm",

@@ -22,6 +22,7 @@ from dagster import Definitions
 from dagster_dbt import DbtCliResource
 
 from config import Profile, Settings, get_settings
+from pipelines.anomaly import anomaly_assets, anomaly_checks, anomaly_jobs, anomaly_schedules
 from pipelines.dbt_cli import dbt_target
 from pipelines.jobs import refresh_all_job
 from pipelines.lake.assets import lake_rejection_checks, lake_schema_checks, raw_events
@@ -65,10 +66,10 @@ def build_resources(data_dir: str | None = None) -> dict[str, object]:
 
 def _embedded_definitions() -> Definitions:
     return Definitions(
-        assets=[raw_events, irisx_dbt_models, *wfm_assets],
-        asset_checks=[lake_schema_checks, lake_rejection_checks],
-        jobs=[refresh_all_job, *wfm_jobs],
-        schedules=[daily_refresh_schedule, *wfm_schedules],
+        assets=[raw_events, irisx_dbt_models, *wfm_assets, *anomaly_assets],
+        asset_checks=[lake_schema_checks, lake_rejection_checks, *anomaly_checks],
+        jobs=[refresh_all_job, *wfm_jobs, *anomaly_jobs],
+        schedules=[daily_refresh_schedule, *wfm_schedules, *anomaly_schedules],
         sensors=[inbox_sensor],
         resources=build_resources(),
         loggers={"progress": progress_logger},
@@ -77,9 +78,10 @@ def _embedded_definitions() -> Definitions:
 
 def _server_definitions() -> Definitions:
     return Definitions(
-        assets=[*raw_table_specs, irisx_dbt_views, irisx_dbt_daily, *wfm_assets],
-        jobs=[daily_marts_job, *wfm_jobs],
-        schedules=wfm_schedules,
+        assets=[*raw_table_specs, irisx_dbt_views, irisx_dbt_daily, *wfm_assets, *anomaly_assets],
+        asset_checks=anomaly_checks,
+        jobs=[daily_marts_job, *wfm_jobs, *anomaly_jobs],
+        schedules=[*wfm_schedules, *anomaly_schedules],
         sensors=[landed_data_sensor],
         resources=build_resources(),
         loggers={"progress": progress_logger},

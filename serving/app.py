@@ -12,6 +12,7 @@ from serving.api.deps import new_publisher
 from serving.api.openapi import install_openapi
 from serving.api.problems import install_problem_handlers
 from serving.api.routes import (
+    anomalies,
     campaigns,
     events,
     health,
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(campaigns.router)
     app.include_router(wfm.router)
+    app.include_router(anomalies.router)
     install_problem_handlers(app)
     install_openapi(app)
     return app

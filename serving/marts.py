@@ -27,6 +27,9 @@ QUALITY_REVENUE_IMPACT = "quality_revenue_impact"
 FORECAST_INTERVALS = "forecast_intervals"
 STAFFING_REQUIREMENTS = "staffing_requirements"
 FORECAST_ACCURACY = "forecast_accuracy"
+# Published by the anomaly pipeline (pipelines/anomaly), not by dbt.
+ANOMALIES = "anomalies"
+INCIDENTS = "incidents"
 
 #: Marts /healthz reports on; a missing one makes the API 'degraded' (the demo publishes them all).
 SERVED_MARTS: tuple[str, ...] = (CALL_KPIS_DAILY,)

@@ -55,6 +55,8 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
         ("get", "/v1/revenue/credits"): "getRevenueCredits",
         ("get", "/v1/revenue/spend-alerts"): "getRevenueSpendAlerts",
         ("get", "/v1/metrics/definitions"): "getMetricDefinitions",
+        ("get", "/v1/anomalies"): "getAnomalies",
+        ("get", "/v1/incidents"): "getIncidents",
     }
 
 
