@@ -8,8 +8,9 @@
   with DuckDB from the Parquet lake's raw ``call`` and ``rtcp`` events.
 
 Both run the same SQL: the rollup statements of the hot store (``CALL_ROLLUP_OF_WINDOW``,
-``QUALITY_ROLLUP_OF_WINDOW``, over tables named ``calls`` and ``rtcp_reports``) and the same
-window reads over them (``LIVE_CALL_STATS_SELECT``, ``LIVE_QUALITY_SELECT``). Here ``calls`` and
+``QUEUE_ROLLUP_OF_WINDOW``, ``QUALITY_ROLLUP_OF_WINDOW``, over tables named ``calls`` and
+``rtcp_reports``) and the same window reads over them (``LIVE_CALL_STATS_SELECT``,
+``live_queue_stats_select``, ``LIVE_QUALITY_SELECT``). Here ``calls`` and
 ``rtcp_reports`` are CTEs over the lake files, deduplicated on the hot store's keys
 (event_id and time column: a batch delivered twice counts once, as ``on conflict do nothing``
 makes it there), so the same events give the same numbers on both.
@@ -31,11 +32,15 @@ from warehouse.hotstore.store import (
     LIVE_CALL_STATS_SELECT,
     LIVE_QUALITY_SELECT,
     QUALITY_ROLLUP_OF_WINDOW,
+    QUEUE_ROLLUP_OF_WINDOW,
     CallStats,
     QualityStats,
+    QueueStats,
     call_stats_from_row,
+    live_queue_stats_select,
     live_window,
     quality_stats_from_rows,
+    queue_stats_from_rows,
 )
 from warehouse.lake import SCHEMA_FILE, ParquetLake
 
@@ -53,6 +58,14 @@ class LiveRollups(Protocol):
     def live_quality(
         self, tenant_id: str, minutes: int, now: datetime | None = None
     ) -> list[QualityStats]: ...
+
+    def live_queue_stats(
+        self,
+        tenant_id: str,
+        minutes: int,
+        now: datetime | None = None,
+        queue_id: str | None = None,
+    ) -> list[QueueStats]: ...
 
 
 class LiveRollupsUnavailable(RuntimeError):  # noqa: N818 - like warehouse.marts' errors
@@ -112,6 +125,26 @@ class LakeLiveRollups:
         )
         params = [*calls_params, *reports_params, first, end, tenant_id, *window]
         return quality_stats_from_rows(self._run(sql, params))
+
+    def live_queue_stats(
+        self,
+        tenant_id: str,
+        minutes: int,
+        now: datetime | None = None,
+        queue_id: str | None = None,
+    ) -> list[QueueStats]:
+        """Per-queue call totals of ``tenant_id`` over the minute buckets in (now - minutes,
+        now]: for each queue (in id order, or only ``queue_id``) its window total, then its
+        minutes with calls in time order."""
+        window = live_window(minutes, now)
+        first, end = _bucket_bounds(window)
+        calls, calls_params = self._events("call", tenant_id, first)
+        read = live_queue_stats_select(one_queue=queue_id is not None)
+        sql = f"with calls as ({calls}), queue_minute_rollup as ({QUEUE_ROLLUP_OF_WINDOW}) {read}"
+        params = [*calls_params, first, end, tenant_id, *window]
+        return queue_stats_from_rows(
+            self._run(sql, params if queue_id is None else [*params, queue_id])
+        )
 
     def _events(self, family: str, tenant_id: str, first_minute: datetime) -> tuple[str, list[Any]]:
         """A select of one family's events of one tenant, one row per hot-store key, and its

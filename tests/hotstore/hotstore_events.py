@@ -6,6 +6,8 @@ Tenant acme, minute 2024-05-01 10:00 (UTC):
   c3 queued, wait 30 s, not answered                        -> abandoned
   c4 queued, wait 25 s, agent, billsec 25                   -> answered (late), handle 25
   => offered 4, answered 3, abandoned 1, within 20 s 1, billsec 75, handle 65.
+  Queue q1 (c2, c3, c4): offered 3, answered 2, abandoned 1, within 20 s 1 (c2), handled 2
+  (c2, c4), handle 40 + 25 = 65 s, handled waits 12 + 25 = 37 s, longest wait 30 s (c3).
 c5 is tenant "other" (must never show for acme); c6 is acme on 2024-05-02 10:00 (another day).
 RTCP (PCMU, 8000 Hz): r1, r2 on c2 (carrier-a): jitter 160 and 80 units = 20 and 10 ms,
 fraction_lost 64 and 0 /256 = 0.25 and 0, rtt 40 and 60 -> 2 reports, 15 ms, 0.125, 50 ms.
@@ -14,13 +16,14 @@ r3 on a call not in the store: jitter 240 = 30 ms, lost 128/256 = 0.5, no rtt.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import pyarrow as pa
 from event_samples import VALID_EVENTS, agent_record, call_record, rtcp_record
 
 from ingest.contracts import FAMILIES, models_to_table
-from warehouse.hotstore import CallStats
+from warehouse.hotstore import CallStats, QueueStats
 
 __all__ = ["VALID_EVENTS", "agent_states", "call_record", "calls", "rtcp_reports", "table"]
 
@@ -38,6 +41,23 @@ ACME_1000_CALL_STATS = CallStats(
     queued=3,  # c2, c3, c4
     handled=2,  # c2, c4 (answered by an agent)
 )
+
+
+#: Queue q1 of acme over the 10:00 minute (the docstring's working); ``minute`` None is the
+#: window total, which for this one-minute queue has the same figures.
+ACME_1000_Q1_STATS = QueueStats(
+    queue_id="q1",
+    minute=None,
+    offered=3,
+    answered=2,
+    abandoned=1,
+    answered_within_20s=1,
+    handled=2,
+    handle_sec=65,
+    handled_wait_sec=37.0,
+    longest_wait_sec=30.0,
+)
+ACME_1000_MINUTE = datetime(2024, 5, 1, 10, 0, tzinfo=UTC)
 
 
 def call_id(index: int) -> str:

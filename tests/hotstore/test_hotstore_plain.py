@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -54,7 +55,7 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(1, "plain"), (2, "plain"), (3, "plain"), (4, "plain"), (5, "plain")]
+    assert versions == [(version, "plain") for version in range(1, 7)]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"
@@ -74,6 +75,20 @@ def test_wallboard_call_stats_match_hand_counts(plain_dsn: str, store: PostgresH
     assert store.live_call_stats("acme", 1, now=next_day).offered == 1
     # Tenant ids are bound parameters, never SQL.
     assert store.live_call_stats("acme' or '1'='1", 5, now=NOW).offered == 0
+
+
+def test_wallboard_queue_totals_and_minutes(store: PostgresHotStore) -> None:
+    _load(store)
+    q1 = events.ACME_1000_Q1_STATS
+    # One queue, one minute: the window total, then the 10:00 minute with the same figures.
+    expected = [q1, replace(q1, minute=events.ACME_1000_MINUTE)]
+    assert store.live_queue_stats("acme", 5, now=NOW) == expected
+    assert store.live_queue_stats("acme", 5, now=NOW, queue_id="q1") == expected
+    assert store.live_queue_stats("acme", 5, now=NOW, queue_id="q2") == []
+    # The unqueued c1, tenant other's c5 and the next day's c6 are in no queue row.
+    assert store.live_queue_stats("other", 5, now=NOW) == []
+    assert store.live_queue_stats("acme", 3, now=NOW) == []
+    assert store.live_queue_stats("acme' or '1'='1", 5, now=NOW) == []
 
 
 def test_wallboard_quality_per_carrier(store: PostgresHotStore) -> None:
@@ -111,6 +126,7 @@ def test_retention_drops_whole_old_days(plain_dsn: str, store: PostgresHotStore)
         assert conn.execute("select event_id from calls").fetchall() == [("call-000006",)]
     assert store.live_call_stats("acme", 5, now=NOW).offered == 0
     assert store.live_quality("acme", 5, now=NOW) == []
+    assert store.live_queue_stats("acme", 5, now=NOW) == []
     assert store.drop_expired(now=datetime(2024, 5, 9, 12, tzinfo=UTC)) == []
 
 

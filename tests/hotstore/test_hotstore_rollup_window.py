@@ -127,3 +127,19 @@ def test_upgrade_to_rollup_denominators_recomputes_existing_minutes(plain_dsn: s
             "acme", minutes=5, now=datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
         )
     assert (stats.queued, stats.handled, stats.offered) == (3, 2, 4)
+
+
+def test_upgrade_to_queue_rollup_fills_it_for_stored_calls(plain_dsn: str) -> None:
+    with PostgresHotStore(plain_dsn) as store:
+        store.migrate()
+        store.insert("call", events.calls())
+        store.refresh_rollups()
+        # Back to the schema before migration 6: no queue rollup yet, nothing queued.
+        store.conn.execute("drop table queue_minute_rollup")
+        store.conn.execute("delete from schema_migrations where version = 6")
+        assert store.migrate() == [6]  # creates the table and queues every minute with calls
+        store.refresh_rollups()
+        queues = store.live_queue_stats(
+            "acme", minutes=5, now=datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+        )
+    assert queues[0] == events.ACME_1000_Q1_STATS

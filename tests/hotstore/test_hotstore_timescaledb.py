@@ -1,5 +1,6 @@
 """TimescaleDB path on PGlite + TimescaleDB (scripts/timescaledb): hypertables, the continuous
-aggregate refreshed by call, policies registered, chunk retention, same wallboard reads.
+aggregates (call and queue rollups) refreshed by call, policies registered, chunk retention,
+same wallboard reads.
 
 PGlite runs no background workers, so the policies are only checked to be registered (their
 jobs never run here); PGlite also drops the connection on COPY FROM STDIN, which the store
@@ -9,6 +10,7 @@ detects (version string names Emscripten) and loads with executemany instead.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import hotstore_events as events
@@ -21,10 +23,10 @@ NOW = datetime(2024, 5, 1, 10, 4, 30, tzinfo=UTC)
 
 @pytest.fixture(scope="module")
 def store(timescaledb_dsn: str) -> Iterator[PostgresHotStore]:
-    # One PGlite database per session and one module using it: tests below run in order on it.
+    # One PGlite database per session (per pytest -n worker) and one module using it.
     with PostgresHotStore(timescaledb_dsn, retention_days=7) as hot:
         assert hot.flavour == "timescaledb"
-        assert hot.migrate() == [1, 2, 3, 4, 5]
+        assert hot.migrate() == [1, 2, 3, 4, 5, 6]
         yield hot
 
 
@@ -43,13 +45,17 @@ def test_schema_uses_hypertables_and_policies(store: PostgresHotStore) -> None:
     caggs = conn.execute(
         "select view_name, materialized_only from timescaledb_information.continuous_aggregates"
     ).fetchall()
-    assert caggs == [("call_minute_rollup", True)]
+    assert sorted(caggs) == [("call_minute_rollup", True), ("queue_minute_rollup", True)]
     jobs = conn.execute(
         "select proc_name, hypertable_name from timescaledb_information.jobs"
         " where proc_name like 'policy_%' and proc_name <> 'policy_job_stat_history_retention'"
         " order by 1, 2"
     ).fetchall()
-    assert [name for name, _ in jobs].count("policy_refresh_continuous_aggregate") == 1
+    refreshed = sorted(
+        table for name, table in jobs if name == "policy_refresh_continuous_aggregate"
+    )
+    # (a continuous aggregate's job names its materialisation hypertable, not the view)
+    assert len(refreshed) == 2
     assert [name for name, table in jobs if name == "policy_compression"] == [
         "policy_compression"
     ] * 3
@@ -66,7 +72,15 @@ def test_schema_uses_hypertables_and_policies(store: PostgresHotStore) -> None:
     assert store.migrate() == []
 
 
-def test_continuous_aggregate_refresh_and_reads(store: PostgresHotStore) -> None:
+def test_refresh_redelivery_and_retention_in_order(store: PostgresHotStore) -> None:
+    """One test, so that pytest -n never runs the steps on different workers (each worker has
+    its own PGlite): each step builds on the state the previous one left."""
+    _continuous_aggregates_refresh_and_reads(store)
+    _redelivery_is_idempotent(store)
+    _retention_drops_old_chunks(store)
+
+
+def _continuous_aggregates_refresh_and_reads(store: PostgresHotStore) -> None:
     store.write_batch("call", events.calls(), "b1")
     store.write_batch("rtcp", events.rtcp_reports(), "b1")
     store.write_batch("agent", events.agent_states(), "b1")
@@ -75,6 +89,12 @@ def test_continuous_aggregate_refresh_and_reads(store: PostgresHotStore) -> None
     store.refresh_rollups()
     assert store.live_call_stats("acme", 5, now=NOW) == events.ACME_1000_CALL_STATS
     assert store.live_call_stats("other", 5, now=NOW).offered == 1
+    q1 = events.ACME_1000_Q1_STATS
+    assert store.live_queue_stats("acme", 5, now=NOW) == [
+        q1,
+        replace(q1, minute=events.ACME_1000_MINUTE),
+    ]
+    assert store.live_queue_stats("other", 5, now=NOW) == []
     quality = store.live_quality("acme", 5, now=NOW)
     assert quality == [
         QualityStats("carrier-a", 2, pytest.approx(15.0), 0.125, 50.0),
@@ -82,14 +102,14 @@ def test_continuous_aggregate_refresh_and_reads(store: PostgresHotStore) -> None
     ]
 
 
-def test_redelivery_is_idempotent(store: PostgresHotStore) -> None:
+def _redelivery_is_idempotent(store: PostgresHotStore) -> None:
     assert store.insert("call", events.calls()) == 0
     store.refresh_rollups(datetime(2024, 5, 1, tzinfo=UTC))
     assert store.live_call_stats("acme", 5, now=NOW).offered == 4
     assert store.conn.execute("select count(*) from calls").fetchone() == (6,)
 
 
-def test_retention_drops_old_chunks(store: PostgresHotStore) -> None:
+def _retention_drops_old_chunks(store: PostgresHotStore) -> None:
     dropped = store.drop_expired(now=datetime(2024, 5, 9, 12, tzinfo=UTC))
     assert len(dropped) == 3  # the 2024-05-01 chunk of each raw table
     assert store.conn.execute("select event_id from calls").fetchall() == [("call-000006",)]
@@ -97,5 +117,6 @@ def test_retention_drops_old_chunks(store: PostgresHotStore) -> None:
     # Observed on TimescaleDB 2.23.0-dev in PGlite: dropping raw chunks also empties the
     # continuous aggregate's buckets of those days; the next day's bucket stays.
     assert store.live_call_stats("acme", 5, now=NOW).offered == 0
+    assert store.live_queue_stats("acme", 5, now=NOW) == []
     next_day = datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC)
     assert store.live_call_stats("acme", 1, now=next_day).offered == 1

@@ -31,6 +31,7 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
         ("post", "/v1/webhooks/smpp-dlr"): "postSmppDeliveryReceipts",
         ("post", "/v1/webhooks/stripe"): "postStripeEvents",
         ("get", "/v1/live/calls"): "getLiveCalls",
+        ("get", "/v1/live/queues"): "getLiveQueues",
         ("get", "/v1/live/quality"): "getLiveQuality",
         ("get", "/v1/quality/calls/{call_id}"): "getCallQuality",
         ("get", "/v1/quality/agents"): "getAgentQuality",

@@ -46,6 +46,37 @@ def call_rollup_select(bucket: str) -> str:
     from calls"""
 
 
+def queue_rollup_select(bucket: str) -> str:
+    """Per-minute rollup of each queue's calls (a wallboard row per queue); same definitions as
+    dbt's queue_interval_stats: offered = calls that entered the queue; abandoned = never
+    answered; within 20 s = answered with queue wait <= 20 s; handled = answered by an agent,
+    whose talk + hold + wrap-up make ``handle_sec_sum`` (AHT) and whose queue waits make
+    ``handled_wait_sec_sum`` (ASA; a handled call without a wait counts 0 s, as the mart's
+    null-skipping sum over its handled count does); longest wait = the largest queue wait of
+    any of the minute's calls, answered or not. Every column is additive (or a max), so minutes
+    combine into exact window figures. Queue calls only: the caller appends the window and
+    ``group by 1, 2, 3`` after the ``where``."""
+    return f"""
+    select
+        tenant_id,
+        {bucket} as minute,
+        queue_id,
+        count(*) as offered,
+        count(answer_at) as answered,
+        sum(case when answer_at is null then 1 else 0 end) as abandoned,
+        sum(case when answer_at is not null and queue_wait_sec <= 20 then 1 else 0 end)
+            as answered_within_20s,
+        sum(case when answer_at is not null and agent_id is not null then 1 else 0 end)
+            as handled,
+        sum(case when answer_at is not null and agent_id is not null
+            then billsec + hold_sec + wrapup_sec else 0 end) as handle_sec_sum,
+        sum(case when answer_at is not null and agent_id is not null
+            then coalesce(queue_wait_sec, 0) else 0 end) as handled_wait_sec_sum,
+        max(queue_wait_sec) as longest_wait_sec
+    from calls
+    where queue_id is not null"""
+
+
 #: Quality rollup: additive sums so minutes combine into exact means
 #: (mean jitter = jitter_ms_sum / reports; mean loss = loss_fraction_sum / reports;
 #: mean rtt = rtt_ms_sum / rtt_reports). Jitter ms = RTP units * 1000 / clock rate (the contract
@@ -208,6 +239,53 @@ def _rollup_denominators(conn: psycopg.Connection, flavour: Flavour, retention_d
     _queue_all_calls(conn)
 
 
+def _queue_rollup_aggregate(conn: psycopg.Connection) -> None:
+    """TimescaleDB: the queue rollup as a continuous aggregate, refreshed like the call rollup
+    (``refresh_rollups`` and a policy over the last 2 hours)."""
+    conn.execute(
+        "create materialized view if not exists queue_minute_rollup"
+        " with (timescaledb.continuous, timescaledb.materialized_only = true) as"
+        + queue_rollup_select("time_bucket('1 minute', start_at)")
+        + " group by 1, 2, 3 with no data"
+    )
+    conn.execute("select set_chunk_time_interval('queue_minute_rollup', interval '1 day')")
+    conn.execute(
+        "select add_continuous_aggregate_policy('queue_minute_rollup',"
+        " start_offset => interval '2 hours', end_offset => interval '1 minute',"
+        " schedule_interval => interval '1 minute', if_not_exists => true)"
+    )
+
+
+def _queue_rollup(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """Per-queue minute rollup for the queue wallboard: a continuous aggregate on TimescaleDB,
+    a table rebuilt by ``refresh_rollups`` on plain PostgreSQL (column order = the select's,
+    which ``refresh_rollups`` inserts as is). The calls already stored are queued, so the next
+    refresh fills it for them."""
+    if flavour == "timescaledb":
+        _queue_rollup_aggregate(conn)
+    else:
+        conn.execute(
+            """create table if not exists queue_minute_rollup (
+                tenant_id text not null,
+                minute timestamptz not null,
+                queue_id text not null,
+                offered bigint not null,
+                answered bigint not null,
+                abandoned bigint not null,
+                answered_within_20s bigint not null,
+                handled bigint not null,
+                handle_sec_sum bigint not null,
+                handled_wait_sec_sum double precision not null,
+                longest_wait_sec double precision
+            )"""
+        )
+        conn.execute(
+            "create index if not exists queue_minute_rollup_tenant_minute"
+            " on queue_minute_rollup (tenant_id, minute)"
+        )
+    _queue_all_calls(conn)
+
+
 def _queue_all_calls(conn: psycopg.Connection) -> None:
     """Queue every minute that has calls for the next rollup refresh."""
     conn.execute(
@@ -227,6 +305,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (3, "timescaledb policies", _policies),
     (4, "rollup refresh queue", _rollup_queue),
     (5, "rollup denominators", _rollup_denominators),
+    (6, "queue minute rollup", _queue_rollup),
 ]
 
 

@@ -22,6 +22,7 @@ from warehouse.hotstore.migrations import (
     Flavour,
     apply_migrations,
     call_rollup_select,
+    queue_rollup_select,
 )
 from warehouse.hotstore.schema import HOT_TABLES, HotTable
 
@@ -31,11 +32,17 @@ CALL_ROLLUP_OF_WINDOW = (
     call_rollup_select("date_trunc('minute', start_at)")
     + " where start_at >= %s and start_at < %s group by 1, 2, 3, 4"
 )
+QUEUE_ROLLUP_OF_WINDOW = (
+    queue_rollup_select("date_trunc('minute', start_at)")
+    + " and start_at >= %s and start_at < %s group by 1, 2, 3"
+)
 QUALITY_ROLLUP_OF_WINDOW = (
     QUALITY_ROLLUP_SELECT + " where r.occurred_at >= %s and r.occurred_at < %s group by 1, 2, 3"
 )
 #: Arbitrary constant for pg_advisory_xact_lock around rollup refreshes.
 _REFRESH_LOCK = 7_240_302
+#: The call-derived rollups: continuous aggregates on TimescaleDB, plain tables otherwise.
+_CONTINUOUS_AGGREGATES = ("call_minute_rollup", "queue_minute_rollup")
 _PARTITION_NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
 
 
@@ -80,6 +87,29 @@ class CallStats:
     queued: int
     #: Calls an agent answered (the denominator of AHT).
     handled: int
+
+
+@dataclass(frozen=True)
+class QueueStats:
+    """Call totals of one tenant's queue over one minute bucket (``minute`` set) or over the
+    whole wallboard window (``minute`` None)."""
+
+    queue_id: str
+    minute: datetime | None
+    #: Calls that entered the queue (the denominator of service level and abandon rate).
+    offered: int
+    answered: int
+    #: Offered calls never answered.
+    abandoned: int
+    answered_within_20s: int
+    #: Calls an agent answered (the denominator of AHT and ASA).
+    handled: int
+    #: Talk + hold + wrap-up seconds of the handled calls.
+    handle_sec: int
+    #: Queue-wait seconds of the handled calls.
+    handled_wait_sec: float
+    #: Largest queue wait of any offered call (None when no call has a recorded wait).
+    longest_wait_sec: float | None
 
 
 @dataclass(frozen=True)
@@ -312,6 +342,13 @@ class PostgresHotStore:
                     (first, end),
                 )
                 conn.execute("insert into call_minute_rollup" + CALL_ROLLUP_OF_WINDOW, (first, end))
+                conn.execute(
+                    "delete from queue_minute_rollup where minute >= %s and minute < %s",
+                    (first, end),
+                )
+                conn.execute(
+                    "insert into queue_minute_rollup" + QUEUE_ROLLUP_OF_WINDOW, (first, end)
+                )
             conn.execute(
                 "delete from quality_minute_rollup where minute >= %s and minute < %s",
                 (first, end),
@@ -323,11 +360,12 @@ class PostgresHotStore:
             # refresh_continuous_aggregate refuses to run inside a transaction block, so it
             # runs after the window was taken; if it fails, the window goes back in the queue.
             try:
-                conn.execute(
-                    "call refresh_continuous_aggregate('call_minute_rollup', %s::timestamptz,"
-                    " %s::timestamptz)",
-                    (first, end),
-                )
+                for aggregate in _CONTINUOUS_AGGREGATES:
+                    conn.execute(
+                        f"call refresh_continuous_aggregate('{aggregate}', %s::timestamptz,"
+                        " %s::timestamptz)",
+                        (first, end),
+                    )
             except psycopg.Error:
                 if queued:
                     # Best effort: with the connection gone, the policy refreshes the last hours.
@@ -368,14 +406,15 @@ class PostgresHotStore:
                     if day + timedelta(days=1) <= cutoff:
                         conn.execute(f"drop table {child}")
                         dropped.append(child)
-            if self.flavour == "plain":
-                conn.execute("delete from call_minute_rollup where minute < %s", (cutoff,))
-            else:
-                # The continuous aggregate outlives its raw chunks unless dropped too.
-                conn.execute(
-                    "select drop_chunks('call_minute_rollup', older_than => %s::timestamptz)",
-                    (cutoff,),
-                )
+            for aggregate in _CONTINUOUS_AGGREGATES:
+                if self.flavour == "plain":
+                    conn.execute(f"delete from {aggregate} where minute < %s", (cutoff,))
+                else:
+                    # The continuous aggregate outlives its raw chunks unless dropped too.
+                    conn.execute(
+                        f"select drop_chunks('{aggregate}', older_than => %s::timestamptz)",
+                        (cutoff,),
+                    )
             conn.execute("delete from quality_minute_rollup where minute < %s", (cutoff,))
         return sorted(dropped)
 
@@ -401,6 +440,23 @@ class PostgresHotStore:
         ).fetchall()
         return quality_stats_from_rows(rows)
 
+    def live_queue_stats(
+        self,
+        tenant_id: str,
+        minutes: int,
+        now: datetime | None = None,
+        queue_id: str | None = None,
+    ) -> list[QueueStats]:
+        """Per-queue call totals of ``tenant_id`` over the minute buckets in (now - minutes,
+        now]: for each queue (in id order, or only ``queue_id``) its window total, then its
+        minutes with calls in time order."""
+        params = (tenant_id, *live_window(minutes, now))
+        rows = self.conn.execute(
+            live_queue_stats_select(one_queue=queue_id is not None),
+            params if queue_id is None else (*params, queue_id),
+        ).fetchall()
+        return queue_stats_from_rows(rows)
+
 
 # The wallboard reads over the minute rollups, shared with the lake's implementation
 # (warehouse.live.LakeLiveRollups), which runs them on the same rollups computed by DuckDB.
@@ -421,6 +477,22 @@ LIVE_QUALITY_SELECT = (
     " where tenant_id = %s and minute > %s and minute <= %s"
     " group by carrier_id order by carrier_id nulls last"
 )
+
+
+def live_queue_stats_select(*, one_queue: bool) -> str:
+    """Per-queue window totals (``minute`` null) and per-minute rows over the queue rollup, in a
+    single pass (grouping sets); parameters as the other reads, then the queue id when
+    ``one_queue``."""
+    return (
+        "select queue_id, minute, sum(offered), sum(answered), sum(abandoned),"
+        " sum(answered_within_20s), sum(handled), sum(handle_sec_sum),"
+        " sum(handled_wait_sec_sum), max(longest_wait_sec)"
+        " from queue_minute_rollup"
+        " where tenant_id = %s and minute > %s and minute <= %s"
+        + (" and queue_id = %s" if one_queue else "")
+        + " group by grouping sets ((queue_id), (queue_id, minute))"
+        " order by queue_id, minute nulls first"
+    )
 
 
 def live_window(minutes: int, now: datetime | None) -> tuple[datetime, datetime]:
@@ -447,4 +519,34 @@ def quality_stats_from_rows(rows: Iterable[Sequence[Any]]) -> list[QualityStats]
             mean_rtt_ms=None if rtt is None else float(rtt),
         )
         for carrier, reports, jitter, loss, rtt in rows
+    ]
+
+
+def queue_stats_from_rows(rows: Iterable[Sequence[Any]]) -> list[QueueStats]:
+    """``QueueStats`` from the rows of ``live_queue_stats_select``."""
+    return [
+        QueueStats(
+            queue_id=queue,
+            minute=None if minute is None else minute.astimezone(UTC),
+            offered=int(offered),
+            answered=int(answered),
+            abandoned=int(abandoned),
+            answered_within_20s=int(within_20s),
+            handled=int(handled),
+            handle_sec=int(handle_sec),
+            handled_wait_sec=float(handled_wait_sec),
+            longest_wait_sec=None if longest_wait is None else float(longest_wait),
+        )
+        for (
+            queue,
+            minute,
+            offered,
+            answered,
+            abandoned,
+            within_20s,
+            handled,
+            handle_sec,
+            handled_wait_sec,
+            longest_wait,
+        ) in rows
     ]

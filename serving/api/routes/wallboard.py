@@ -1,12 +1,12 @@
-"""Live wallboards: ``GET /v1/live/calls``, ``GET /v1/live/quality`` and the WebSocket
-``/v1/live/wallboard`` that pushes both every few seconds.
+"""Live wallboards: ``GET /v1/live/calls``, ``GET /v1/live/queues``, ``GET /v1/live/quality``
+and the WebSocket ``/v1/live/wallboard`` that pushes all three every few seconds.
 
 All read per-minute rollups through ``warehouse.live.LiveRollups``: in the server profile the
 PostgreSQL hot store's (``warehouse.hotstore``), which the stream worker refreshes after each
 batch; in the embedded profile the same rollups computed by DuckDB from the lake's recent raw
 events (``warehouse.live.LakeLiveRollups``). The window is the last ``minutes`` minute buckets up
 to now, the current (partial) minute included. Definitions match the daily call KPIs (dbt
-``fct_calls``).
+``fct_calls``) and, per queue, dbt's ``queue_interval_stats``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from typing import Annotated, Any, Literal, TypeVar
 
 import psycopg
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from serving.api.deps import CurrentTenant, LiveRollupsDep, NowDep, get_now
@@ -30,6 +30,7 @@ from serving.api.problems import (
     problem_responses,
 )
 from serving.auth import ApiKeyStore
+from warehouse.hotstore import QueueStats
 from warehouse.live import LiveRollups, LiveRollupsUnavailable
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
@@ -93,6 +94,78 @@ class LiveCalls(LiveWindow):
     )
 
 
+class QueueFigures(BaseModel):
+    """One queue's calls over a span of minute buckets (a minute or the whole window)."""
+
+    offered: int = Field(description="Calls that entered the queue (by their start minute)")
+    answered: int = Field(description="Offered calls with an answer time")
+    abandoned: int = Field(description="Offered calls never answered")
+    answered_within_20s: int = Field(description="Offered calls answered within 20 s of waiting")
+    handled: int = Field(description="Offered calls an agent answered")
+    total_handle_sec: int = Field(description="Talk + hold + wrap-up seconds of the handled calls")
+    total_handled_wait_sec: float = Field(
+        description="Queue-wait seconds of the handled calls (a missing wait counts 0)"
+    )
+    longest_wait_sec: float | None = Field(
+        description="Longest queue wait of any offered call, answered or abandoned (null when "
+        "no call has a recorded wait)"
+    )
+    service_level_20s: float | None = Field(
+        description="answered_within_20s / offered (null when nothing was offered)"
+    )
+    abandon_rate: float | None = Field(
+        description="abandoned / offered (null when nothing was offered)"
+    )
+    asa_sec: float | None = Field(
+        description="Average speed of answer: total_handled_wait_sec / handled (null when none "
+        "handled)"
+    )
+    aht_sec: float | None = Field(
+        description="Average handle time: total_handle_sec / handled (null when none handled)"
+    )
+
+
+class QueueMinute(QueueFigures):
+    minute: datetime = Field(description="Start of the minute bucket (UTC)")
+
+
+class LiveQueue(QueueFigures):
+    """One queue's totals over the window, and its minutes that had calls."""
+
+    queue_id: str = Field(description="ACD queue")
+    per_minute: list[QueueMinute] = Field(
+        description="The window's minute buckets with calls in this queue, oldest first "
+        "(minutes without calls are left out)"
+    )
+
+
+class LiveQueues(LiveWindow):
+    """Queue wallboard of the caller's tenant: each queue's calls over the window."""
+
+    queues: list[LiveQueue] = Field(
+        description="Queues with calls in the window, by queue id (only the one asked for "
+        "with queue_id)"
+    )
+
+
+class LiveQueuesQuery(BaseModel):
+    """Query parameters of ``GET /v1/live/queues``; unknown ones (``tenant_id`` included) are
+    rejected with 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    minutes: int = Field(
+        default=15, ge=1, le=MAX_WINDOW_MINUTES, description="Window length in minutes, up to now"
+    )
+    queue_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[\w.:@/-]+$",
+        description="Only this queue",
+    )
+
+
 class CarrierQuality(BaseModel):
     carrier_id: str | None = Field(
         description="Carrier of the reports' calls; null when the call is not in the hot store"
@@ -111,8 +184,25 @@ class LiveQuality(LiveWindow):
     carriers: list[CarrierQuality] = Field(description="By carrier id; unknown carrier last")
 
 
-def _ratio(numerator: int, denominator: int) -> float | None:
+def _ratio(numerator: float, denominator: int) -> float | None:
     return numerator / denominator if denominator else None
+
+
+def _queue_figures(stats: QueueStats) -> dict[str, object]:
+    return {
+        "offered": stats.offered,
+        "answered": stats.answered,
+        "abandoned": stats.abandoned,
+        "answered_within_20s": stats.answered_within_20s,
+        "handled": stats.handled,
+        "total_handle_sec": stats.handle_sec,
+        "total_handled_wait_sec": stats.handled_wait_sec,
+        "longest_wait_sec": stats.longest_wait_sec,
+        "service_level_20s": _ratio(stats.answered_within_20s, stats.offered),
+        "abandon_rate": _ratio(stats.abandoned, stats.offered),
+        "asa_sec": _ratio(stats.handled_wait_sec, stats.handled),
+        "aht_sec": _ratio(stats.handle_sec, stats.handled),
+    }
 
 
 def _window(minutes: int, now: datetime) -> dict[str, object]:
@@ -181,6 +271,38 @@ async def _live_calls(store: LiveRollups, tenant: str, minutes: int, now: dateti
 
 
 @router.get(
+    "/queues",
+    operation_id="getLiveQueues",
+    summary="Live queue wallboard (last N minutes, per queue and minute)",
+    response_model=LiveQueues,
+    responses=_ERRORS,
+)
+async def get_live_queues(
+    tenant: CurrentTenant,
+    store: LiveRollupsDep,
+    now: NowDep,
+    query: Annotated[LiveQueuesQuery, Query()],
+) -> LiveQueues:
+    """Offered, answered, abandoned and answered-within-20-s calls, service level, abandon
+    rate, ASA, AHT and longest wait of each queue of the caller's tenant, over the last
+    ``minutes`` minutes and per minute."""
+    return await _live_queues(store, tenant, query.minutes, now, query.queue_id)
+
+
+async def _live_queues(
+    store: LiveRollups, tenant: str, minutes: int, now: datetime, queue_id: str | None = None
+) -> LiveQueues:
+    rows = await _read(lambda: store.live_queue_stats(tenant, minutes, now=now, queue_id=queue_id))
+    queues: list[LiveQueue] = []
+    for row in rows:  # each queue's window total (minute None), then its minutes
+        if row.minute is None:
+            queues.append(LiveQueue(queue_id=row.queue_id, per_minute=[], **_queue_figures(row)))
+        else:
+            queues[-1].per_minute.append(QueueMinute(minute=row.minute, **_queue_figures(row)))
+    return LiveQueues(**_window(minutes, now), queues=queues)
+
+
+@router.get(
     "/quality",
     operation_id="getLiveQuality",
     summary="Live RTCP quality per carrier (last N minutes)",
@@ -220,11 +342,12 @@ AUTH_MESSAGE_TIMEOUT_S = 10.0
 
 
 class WallboardFrame(BaseModel):
-    """One push of ``/v1/live/wallboard``: the same bodies as the two GET endpoints."""
+    """One push of ``/v1/live/wallboard``: the same bodies as the GET endpoints."""
 
     type: Literal["wallboard"] = "wallboard"
     sequence: int = Field(description="1 for the first frame of the connection, then +1")
     calls: LiveCalls
+    queues: list[LiveQueue] = Field(description="The ``queues`` of ``GET /v1/live/queues``")
     quality: LiveQuality
 
 
@@ -282,8 +405,8 @@ async def stream_wallboard(
     minutes: Annotated[int, Query(ge=1, le=MAX_WINDOW_MINUTES)] = 15,
     interval_s: Annotated[float, Query(ge=0.05, le=60)] = 5.0,
 ) -> None:
-    """Push a :class:`WallboardFrame` (live calls and quality of the caller's tenant over the
-    last ``minutes`` minutes) every ``interval_s`` seconds until the client disconnects.
+    """Push a :class:`WallboardFrame` (live calls, queues and quality of the caller's tenant over
+    the last ``minutes`` minutes) every ``interval_s`` seconds until the client disconnects.
 
     Closes with 4401 when no valid API key comes (header, or first message ``{"api_key"}``
     within 10 s). A failed read is pushed as a
@@ -308,6 +431,7 @@ async def stream_wallboard(
                 frame = WallboardFrame(
                     sequence=sequence,
                     calls=await _live_calls(store, tenant, minutes, now),
+                    queues=(await _live_queues(store, tenant, minutes, now)).queues,
                     quality=await _live_quality(store, tenant, minutes, now),
                 )
             except ProblemError as exc:
