@@ -12,6 +12,7 @@ from serving.api.deps import new_publisher
 from serving.api.openapi import install_openapi
 from serving.api.problems import install_problem_handlers
 from serving.api.routes import (
+    adherence,
     anomalies,
     campaigns,
     events,
@@ -26,6 +27,7 @@ from serving.api.routes import (
     wfm,
 )
 from serving.auth import ApiKeyStore, WebhookSecretStore
+from warehouse.agent_states import HotStoreAgentStates, LakeAgentStates
 from warehouse.hotstore import PostgresHotStore
 from warehouse.live import LakeLiveRollups
 from warehouse.marts import ClickHouseMartReader, mart_reader_for
@@ -85,6 +87,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if settings.profile == Profile.SERVER
         else LakeLiveRollups(settings.lake_dir, lookback_days=settings.hot_retention_days)
     )
+    # Real-time adherence: recent agent state events, from the same place (warehouse.agent_states).
+    app.state.agent_states = (
+        HotStoreAgentStates(app.state.hot_store)
+        if settings.profile == Profile.SERVER
+        else LakeAgentStates(settings.lake_dir, lookback_days=settings.hot_retention_days)
+    )
     app.include_router(health.router)
     app.include_router(kpis.router)
     app.include_router(revenue.router)
@@ -96,6 +104,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(campaigns.router)
     app.include_router(wfm.router)
+    app.include_router(adherence.router)
     app.include_router(anomalies.router)
     install_problem_handlers(app)
     install_openapi(app)

@@ -147,7 +147,15 @@ def register(app: typer.Typer) -> None:
     app.add_typer(wfm_app, name="wfm")
 
 
-MODEL_NAMES = ("seasonal_naive", "weekly_average", "intraday_profile", "ets", "mstl_ar", "lstm")
+MODEL_NAMES = (
+    "seasonal_naive",
+    "weekly_average",
+    "intraday_profile",
+    "ets",
+    "mstl_ar",
+    "mstl_arima",
+    "lstm",
+)
 
 
 def _factory(name: str):  # type: ignore[no-untyped-def]
@@ -160,6 +168,7 @@ def _factory(name: str):  # type: ignore[no-untyped-def]
         "intraday_profile": forecast.IntradayProfile,
         "ets": forecast.EtsForecaster,
         "mstl_ar": forecast.MstlArForecaster,
+        "mstl_arima": forecast.MstlArimaForecaster,
         "lstm": forecast.LstmForecaster,
     }
     return classes[name]

@@ -15,7 +15,7 @@ from models_ml.forecast.base import FORECAST_COLUMNS, Forecaster
 from models_ml.forecast.baselines import IntradayProfile, SeasonalNaive, WeeklyAverage
 from models_ml.forecast.lstm import LstmForecaster
 from models_ml.forecast.series import interval_series
-from models_ml.forecast.statistical import EtsForecaster, MstlArForecaster
+from models_ml.forecast.statistical import EtsForecaster, MstlArForecaster, MstlArimaForecaster
 
 __all__ = [
     "FORECAST_COLUMNS",
@@ -26,6 +26,7 @@ __all__ = [
     "LstmForecaster",
     "ModelScore",
     "MstlArForecaster",
+    "MstlArimaForecaster",
     "SeasonalNaive",
     "StaffingTargets",
     "WeeklyAverage",

@@ -44,6 +44,7 @@ def test_every_operation_has_a_unique_explicit_operation_id(client: TestClient) 
         ("post", "/v1/wfm/forecast"): "postWfmForecast",
         ("post", "/v1/wfm/staffing"): "postWfmStaffing",
         ("get", "/v1/wfm/accuracy"): "getWfmAccuracy",
+        ("get", "/v1/wfm/adherence"): "getWfmAdherence",
         ("get", "/v1/revenue/mrr"): "getRevenueMrr",
         ("get", "/v1/revenue/movements"): "getRevenueMovements",
         ("get", "/v1/revenue/bridge"): "getRevenueBridge",
