@@ -82,9 +82,20 @@ RELATED_KPIS = frozenset({"call_volume", "cost", "spend"})
 #: false bucket per million tested: a platform of 150 series at 60 minutes tests ~3,600 buckets
 #: a day, so a well-calibrated model gives about one false bucket a year.
 ALPHA = 1e-6
-#: ``score = 1 - min(1, p * SCORE_TESTS)``: the confidence that a bucket is no chance finding
-#: among this many tests (about a day of a platform's series); anomalies score above 0.99.
-SCORE_TESTS = 1e4
+#: Minimum practical effects (operator requirements, not fitted): a window whose deviation is
+#: smaller is no evidence, however significant. Money (cost, spend): at least this many
+#: currency units over or under the expected amount in the tested window -- one unusually long
+#: international call is a few units and nobody's incident; toll fraud is tens to hundreds.
+MIN_MONEY_EXCESS = 10.0
+#: ACD: a fall of at least half (short answered calls of fraud or false answer supervision
+#: collapse it), over at least this many answered calls (call durations are skewed: the mean
+#: of fewer is no normal variable).
+MIN_ACD_DROP = 0.5
+MIN_ACD_EVENTS = 20
+#: A proportion's expected rate is shrunk toward the series' overall rate by this many
+#: pseudo-trials, so that a phase that never failed in its history (rate exactly 1) expects
+#: failures to be rare, not impossible (one failed SMS is then no 1e-9 event).
+PRIOR_TRIALS = 1.0
 #: Trailing windows (buckets) tested at each point; Bonferroni over them.
 WINDOWS: tuple[int, ...] = (1, 3)
 #: A mean KPI (ACD, MOS) of fewer events than this is no evidence.
@@ -386,6 +397,7 @@ class CountModel:
 
     kind: str
     expected: FloatArray
+    kpi: str = ""
     rho: float = 0.0
     scale: float = 1.0
     quadratic: float = 0.0
@@ -405,10 +417,20 @@ class CountModel:
             # level noise is taken as shared by the window's buckets: conservative).
             expected = _trailing_sum(self.expected, window)
             size = 1.0 / self.quadratic if self.quadratic > 1e-9 else math.inf
-            return count_pvalue(num / self.scale, expected / self.scale, size, self.direction)
+            pvalue = count_pvalue(num / self.scale, expected / self.scale, size, self.direction)
+            if self.kind == "money":
+                material = np.abs(np.nan_to_num(num - expected)) >= MIN_MONEY_EXCESS
+                pvalue = np.where(material, pvalue, 1.0)
+            return pvalue
         expected_num = _trailing_sum(series.denominator * self.expected, window)
         with np.errstate(divide="ignore", invalid="ignore"):
-            return mean_pvalue(num / den, den, expected_num / den, self.sigma, self.direction)
+            mean, expected_mean = num / den, expected_num / den
+            pvalue = mean_pvalue(mean, den, expected_mean, self.sigma, self.direction)
+            if self.kpi == "acd_sec":
+                drop = np.nan_to_num(1.0 - mean / expected_mean)
+                material = (drop >= MIN_ACD_DROP) & (np.nan_to_num(den) >= MIN_ACD_EVENTS)
+                pvalue = np.where(material, pvalue, 1.0)
+        return pvalue
 
     def interval(self, series: KpiSeries) -> tuple[FloatArray, FloatArray]:
         """The value band of a single bucket at about ALPHA (normal approximation)."""
@@ -523,13 +545,20 @@ def fit_count_model(
             rate = np.where(den > 0, num / den, overall)
         n = np.nan_to_num(series.denominator)
         if kind == "proportion":
-            rate = np.clip(rate, 0.0, 1.0)
+            # Trials behind each phase's rate (unpooled: understates them for pooled slots,
+            # which only strengthens the shrinkage).
+            history = np.bincount(
+                phase[ok], weights=np.nan_to_num(series.denominator[ok]), minlength=2 * slots
+            )[phase]
+            rate = (np.clip(rate, 0.0, 1.0) * history + PRIOR_TRIALS * overall) / (
+                history + PRIOR_TRIALS
+            )
             variance = np.maximum(rate * (1 - rate), 1e-12)
             with np.errstate(divide="ignore", invalid="ignore"):
                 r2 = (series.value - rate) ** 2 * n / variance
             usable = ok & (n >= 2)
             if not usable.any():
-                return CountModel(kind, rate, direction=direction)
+                return CountModel(kind, rate, kpi=series.key.kpi, direction=direction)
             # Method of moments, E[r2] = 1 + (n - 1) rho for a beta-binomial, trimmed like
             # the count variance (points beyond TRIM_Z of the previous fit left out).
             rho = 0.0
@@ -537,7 +566,13 @@ def fit_count_model(
                 rho = float(np.sum(r2[usable] - 1) / np.sum(n[usable] - 1))
                 rho = float(np.clip(rho, 0.0, 0.5))
                 usable = usable & (r2 <= TRIM_Z**2 * (1 + (n - 1) * rho))
-            return CountModel(kind, rate, rho=float(np.clip(rho, 0.0, 0.5)), direction=direction)
+            return CountModel(
+                kind,
+                rate,
+                kpi=series.key.kpi,
+                rho=float(np.clip(rho, 0.0, 0.5)),
+                direction=direction,
+            )
         usable = ok & (n >= MIN_MEAN_EVENTS)
         scaled = (series.value - rate) * np.sqrt(n)
         sigma = 1.0
@@ -546,7 +581,9 @@ def fit_count_model(
                 break
             sigma = float(np.sqrt(np.mean(scaled[usable] ** 2)))
             usable = usable & (np.abs(scaled) <= TRIM_Z * sigma)
-        return CountModel(kind, rate, sigma=max(sigma, 1e-9), direction=direction)
+        return CountModel(
+            kind, rate, kpi=series.key.kpi, sigma=max(sigma, 1e-9), direction=direction
+        )
     expected = np.nan_to_num(num)
     # Never expect exactly nothing: a phase with no event in its history may still see one
     # (half an event over the days behind it), so one call at night is no alarm; 150 are.
@@ -557,7 +594,14 @@ def fit_count_model(
     expected = np.maximum(expected, per_event * 0.5 / days)
     expected = expected * local_level(series.value, expected, use, slots)
     scale, quadratic = variance_function(series.value, expected, ok, poisson=kind == "count")
-    return CountModel(kind, expected, scale=scale, quadratic=quadratic, direction=direction)
+    return CountModel(
+        kind,
+        expected,
+        kpi=series.key.kpi,
+        scale=scale,
+        quadratic=quadratic,
+        direction=direction,
+    )
 
 
 def count_test(series: KpiSeries, phase: np.ndarray, slots: int) -> tuple[FloatArray, CountModel]:
@@ -602,7 +646,13 @@ def residual_pvalues(
     answer: dict[str, FloatArray] = {}
     for name, detector in detectors.items():
         result = detector.fit(regular).score(regular)
-        pvalue = TailCalibrator().fit(result.scores).pvalue(result.scores)
+        if not np.isfinite(result.scores).any():
+            # A sparse series (e.g. MOS of a carrier a tenant rarely uses) can have 30
+            # observed buckets and still no bucket with a seasonal baseline behind it: the
+            # detector has no opinion, which is not an error of the series.
+            pvalue = np.ones(len(grid))
+        else:
+            pvalue = TailCalibrator().fit(result.scores).pvalue(result.scores)
         # The detector's own verdict decides; the calibrated p gives the score.
         answer[name] = np.where(result.is_anomaly, pvalue, 1.0)
         answer[f"{name}:p"] = pvalue
@@ -691,7 +741,11 @@ def _surprise(p: FloatArray) -> FloatArray:
 
 
 def _score(p: FloatArray) -> FloatArray:
-    return 1.0 - np.minimum(1.0, p * SCORE_TESTS)
+    """``s / (s + CRITICAL_SURPRISE)`` with ``s = -log10 p``: ranks anomalies by evidence
+    without saturating (p = 1e-6 scores 1/3, the critical 1e-12 scores 1/2, 1e-36 scores
+    3/4; p is floored at 1e-300, so the score stays below 300/312 = 0.96)."""
+    surprise = _surprise(p)
+    return surprise / (surprise + CRITICAL_SURPRISE)
 
 
 def _fmt(value: float, kpi: str) -> str:
@@ -1019,7 +1073,7 @@ def _incident_row(
         "start": pd.Timestamp(grid[start], tz="UTC"),
         "end": pd.Timestamp(grid[end] + np.timedelta64(grain_minutes, "m"), tz="UTC"),
         "severity": "critical" if peak >= CRITICAL_SURPRISE else "warning",
-        "peak_score": float(_score(np.array([10.0**-peak]))[0]),
+        "peak_score": float(peak / (peak + CRITICAL_SURPRISE)),
         "explanation": explanation,
     }
 

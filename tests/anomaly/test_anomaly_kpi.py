@@ -14,6 +14,10 @@ from models_ml.anomaly.kpi import (
     ANOMALY_COLUMNS,
     ERROR_COLUMNS,
     INCIDENT_COLUMNS,
+    CountModel,
+    KpiSeries,
+    SeriesKey,
+    _score,
     binomial_pvalue,
     count_pvalue,
     detect_kpi_anomalies,
@@ -129,8 +133,11 @@ def test_a_platform_outage_is_one_incident_per_tenant() -> None:
         assert row.end <= outage_end + pd.Timedelta(hours=2)  # the 3-bucket window trails
         assert row.severity in ("warning", "critical")
         assert "platform-wide asr on carrier vox" in row.explanation
-        assert 0.99 < row.peak_score <= 1.0
-    assert (found.anomalies["score"] > 0.99).all()
+        # score = s / (s + 12), s = -log10 p: critical (s >= 12) exactly when it is >= 1/2
+        assert 0.0 < row.peak_score < 1.0
+        assert (row.peak_score >= 0.5) == (row.severity == "critical")
+    # every flagged bucket has p < 1e-6: s > 6, score > 6 / 18
+    assert (found.anomalies["score"] > 1 / 3).all()
     # stable ids: the same rows give the same incident ids
     again = detect_kpi_anomalies(_rows(), grain_minutes=60, method="count")
     assert list(again.incidents["incident_id"]) == list(incidents["incident_id"])
@@ -162,3 +169,44 @@ def test_unknown_method_and_empty_rows() -> None:
     assert empty.anomalies.empty
     assert empty.incidents.empty
     assert empty.errors.empty
+
+
+def test_score_ranks_by_evidence_without_saturating() -> None:
+    # s / (s + 12) with s = -log10 p: 6/18, 12/24, 36/48; p = 0 is floored at 1e-300: 300/312
+    scores = _score(_a(1e-6, 1e-12, 1e-36, 0.0))
+    assert scores == pytest.approx([1 / 3, 1 / 2, 3 / 4, 300 / 312])
+    assert _score(_a(1.0))[0] == 0.0
+
+
+def _one_series(kpi: str, aggregation: str, numerator: np.ndarray, denominator: np.ndarray):
+    value = numerator if aggregation == "sum" else numerator / denominator
+    return KpiSeries(SeriesKey("acme", "tenant", "all", kpi), aggregation, numerator,
+                     denominator, value)  # fmt: skip
+
+
+def test_money_needs_a_material_excess() -> None:
+    # cost in units of 1, Poisson around 1 per bucket. 10 (excess 9 < 10 units) is no evidence
+    # although P(X >= 10 | 1) = 1.1e-7; 12 (excess 11) is: two-sided
+    # 2 P(X >= 12 | 1) = 2 e^-1 (1/12! + 1/13! + ...) = 1.7e-9
+    model = CountModel("money", _a(1.0, 1.0), kpi="cost", scale=1.0)
+    series = _one_series("cost", "sum", _a(10.0, 12.0), _a(10.0, 12.0))
+    tail = 2 * (1 - sum(math.exp(-1) / math.factorial(k) for k in range(12)))
+    assert tail == pytest.approx(1.66e-9, rel=0.01)
+    pvalues = model.pvalues(series, 1)
+    assert pvalues[0] == 1.0
+    assert pvalues[1] == pytest.approx(tail, rel=1e-3)
+
+
+def test_acd_needs_half_the_duration_over_enough_calls() -> None:
+    # expected ACD 100 s, per-call sigma 100 s, one-sided downwards.
+    # 100 calls at 60 s: z = -40 * 10 / 100 = -4 (p 3.2e-5) but only -40 %: no evidence;
+    # 100 calls at 40 s: z = -6, p = Phi(-6) = 9.87e-10 and -60 %: kept;
+    # 10 calls at 10 s: -90 % but fewer than 20 calls: no evidence.
+    model = CountModel("mean", _a(100.0, 100.0, 100.0), kpi="acd_sec", sigma=100.0,
+                       direction=-1)  # fmt: skip
+    durations = _a(60.0 * 100, 40.0 * 100, 10.0 * 10)
+    series = _one_series("acd_sec", "ratio", durations, _a(100.0, 100.0, 10.0))
+    pvalues = model.pvalues(series, 1)
+    assert pvalues[0] == 1.0
+    assert pvalues[1] == pytest.approx(9.87e-10, rel=0.01)
+    assert pvalues[2] == 1.0
