@@ -20,20 +20,17 @@ keeps the first import's time: ``warehouse.fx_rates``) and changes nothing.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Annotated, Self
 
 import pyarrow as pa
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ingest.contracts.common import CurrencyCode
+from ingest.csv_import import CsvFileError, file_import_id, read_csv_rows, rows_table
 from ingest.deadletter import DeadLetter
-from ingest.readers import Position, PositionUnit
 
 #: The dead-letter ``family`` of rejected rate rows (not an event family).
 KIND = "fx_rates"
@@ -73,7 +70,7 @@ class FxRate(BaseModel):
         return self
 
 
-class FxRateFileError(ValueError):
+class FxRateFileError(CsvFileError):
     """The file as a whole cannot be imported (not UTF-8, missing or unknown columns)."""
 
 
@@ -90,30 +87,14 @@ class FxRateImport:
 
     def to_table(self) -> pa.Table:
         """The accepted rates as the raw table's Arrow schema."""
-        count = len(self.rates)
-        return pa.Table.from_pydict(
-            {
-                "rate_date": [r.rate_date for r in self.rates],
-                "currency": [r.currency for r in self.rates],
-                "quote_currency": [r.quote_currency for r in self.rates],
-                "rate": [r.rate for r in self.rates],
-                "import_id": [self.import_id] * count,
-                "imported_at": [self.imported_at] * count,
-            },
-            schema=SCHEMA,
+        return rows_table(
+            self.rates, SCHEMA, {"import_id": self.import_id, "imported_at": self.imported_at}
         )
 
 
 def fx_import_id(data: bytes) -> str:
     """The import id of a file's bytes (the same file, the same id)."""
-    return f"fx-rates-{hashlib.sha256(data).hexdigest()[:32]}"
-
-
-def _reason(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'row'}: {error['msg']}"
-        for error in exc.errors()
-    )
+    return file_import_id("fx-rates", data)
 
 
 def read_fx_rates(data: bytes, *, source: str, now: datetime | None = None) -> FxRateImport:
@@ -125,53 +106,27 @@ def read_fx_rates(data: bytes, *, source: str, now: datetime | None = None) -> F
     result = FxRateImport(
         source=source, import_id=fx_import_id(data), imported_at=now or datetime.now(UTC)
     )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise FxRateFileError(f"{source}: not UTF-8 text ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    unknown = [name for name in header if name not in REQUIRED_COLUMNS]
-    if missing or unknown:
-        raise FxRateFileError(
-            f"{source}: header must name {', '.join(REQUIRED_COLUMNS)}; missing {missing}, "
-            f"unknown {unknown}"
-        )
-    reader.fieldnames = header
     seen: dict[tuple[date, str, str], int] = {}
-    for row in reader:
-        line = reader.line_num
-        reason = None
-        try:
-            if None in row:  # DictReader files surplus cells under the key None
-                raise ValueError(
-                    f"{len(row[None]) + len(header)} cells, the header has {len(header)}"
-                )
-            rate = FxRate.model_validate(row)
-        except ValidationError as exc:
-            reason = _reason(exc)
-        except ValueError as exc:
-            reason = str(exc)
-        else:
-            key = (rate.rate_date, rate.currency, rate.quote_currency)
-            if key in seen:
-                reason = (
-                    f"{rate.currency}/{rate.quote_currency} on {rate.rate_date}: already on "
-                    f"line {seen[key]}"
-                )
-        if reason is not None:
-            result.rejects.append(
-                DeadLetter(
-                    batch_id=result.import_id,
-                    position=Position(source, PositionUnit.LINE, line),
-                    family=KIND,
-                    reason=reason,
-                    raw=dict(row),
-                    rejected_at=result.imported_at,
-                )
+
+    def first_of_its_key(line: int, rate: FxRate) -> str | None:
+        key = (rate.rate_date, rate.currency, rate.quote_currency)
+        if key in seen:
+            return (
+                f"{rate.currency}/{rate.quote_currency} on {rate.rate_date}: already on "
+                f"line {seen[key]}"
             )
-            continue
-        seen[(rate.rate_date, rate.currency, rate.quote_currency)] = line
-        result.rates.append(rate)
+        seen[key] = line
+        return None
+
+    result.rates, result.rejects = read_csv_rows(
+        data,
+        source=source,
+        row_model=FxRate,
+        required=REQUIRED_COLUMNS,
+        accept=first_of_its_key,
+        kind=KIND,
+        batch_id=result.import_id,
+        rejected_at=result.imported_at,
+        file_error=FxRateFileError,
+    )
     return result

@@ -12,26 +12,22 @@ for that tenant before. Not an event family (periods are state, not facts with a
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Self
 
 import pyarrow as pa
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    ValidationError,
-    ValidationInfo,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, ValidationInfo, field_validator, model_validator
 
-from ingest.contracts.common import CurrencyCode, Identifier, NonNegativeMoney, TenantId
+from ingest.contracts.common import CurrencyCode, Identifier, NonNegativeMoney
+from ingest.csv_import import (
+    CsvFileError,
+    file_import_id,
+    read_csv_rows,
+    rows_table,
+    valid_tenant,
+)
 from ingest.deadletter import DeadLetter
-from ingest.readers import Position, PositionUnit
 
 #: The dead-letter ``family`` of rejected period rows (not an event family).
 KIND = "subscription_periods"
@@ -54,10 +50,6 @@ SCHEMA = pa.schema(
         pa.field("imported_at", pa.timestamp("us", tz="UTC"), nullable=False),
     ]
 )
-
-
-class _Tenant(BaseModel):
-    tenant_id: TenantId
 
 
 class SubscriptionPeriod(BaseModel):
@@ -91,7 +83,7 @@ class SubscriptionPeriod(BaseModel):
         return self
 
 
-class SubscriptionFileError(ValueError):
+class SubscriptionFileError(CsvFileError):
     """The file as a whole cannot be imported (no header, missing or unknown columns)."""
 
 
@@ -109,28 +101,15 @@ class SubscriptionImport:
 
     def to_table(self) -> pa.Table:
         """The accepted periods as the raw table's Arrow schema."""
-        count = len(self.periods)
-        return pa.Table.from_pydict(
+        return rows_table(
+            self.periods,
+            SCHEMA,
             {
-                "tenant_id": [self.tenant_id] * count,
-                "subscription_id": [p.subscription_id for p in self.periods],
-                "customer_id": [p.customer_id for p in self.periods],
-                "start_date": [p.start_date for p in self.periods],
-                "end_date": [p.end_date for p in self.periods],
-                "monthly_amount": [p.monthly_amount for p in self.periods],
-                "currency": [p.currency for p in self.periods],
-                "import_id": [self.import_id] * count,
-                "imported_at": [self.imported_at] * count,
+                "tenant_id": self.tenant_id,
+                "import_id": self.import_id,
+                "imported_at": self.imported_at,
             },
-            schema=SCHEMA,
         )
-
-
-def _reason(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'row'}: {error['msg']}"
-        for error in exc.errors()
-    )
 
 
 def _overlaps(a: SubscriptionPeriod, b: SubscriptionPeriod) -> bool:
@@ -149,70 +128,39 @@ def read_subscription_periods(
     the file (it would be counted twice). Rows may differ in currency: the MRR models convert
     each period at its currency's dated rate (docs/revenue.md, "Currency").
     """
-    tenant = _Tenant(tenant_id=tenant_id).tenant_id
-    digest = hashlib.sha256(tenant.encode() + b"\0" + data).hexdigest()[:32]
+    tenant = valid_tenant(tenant_id)
     result = SubscriptionImport(
         tenant_id=tenant,
         source=source,
-        import_id=f"subscriptions-{tenant}-{digest}",
+        import_id=file_import_id("subscriptions", data, tenant),
         imported_at=now or datetime.now(UTC),
     )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise SubscriptionFileError(f"{source}: not UTF-8 text ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    unknown = [name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        raise SubscriptionFileError(
-            f"{source}: header must name {', '.join(REQUIRED_COLUMNS)} (and optionally "
-            f"currency); missing {missing}, unknown {unknown}"
-        )
-    reader.fieldnames = header
     by_subscription: dict[str, list[tuple[int, SubscriptionPeriod]]] = {}
-    for row in reader:
-        line = reader.line_num
-        reason = None
-        try:
-            if None in row:  # DictReader files surplus cells under the key None
-                raise ValueError(
-                    f"{len(row[None]) + len(header)} cells, the header has {len(header)}"
-                )
-            period = SubscriptionPeriod.model_validate(row)
-        except ValidationError as exc:
-            reason = _reason(exc)
-        except ValueError as exc:
-            reason = str(exc)
-        else:
-            earlier = by_subscription.get(period.subscription_id, [])
-            clash = next((ln for ln, other in earlier if _overlaps(other, period)), None)
-            owner = next(
-                (ln for ln, other in earlier if other.customer_id != period.customer_id), None
+
+    def counted_once(line: int, period: SubscriptionPeriod) -> str | None:
+        earlier = by_subscription.setdefault(period.subscription_id, [])
+        clash = next((ln for ln, other in earlier if _overlaps(other, period)), None)
+        if clash is not None:
+            return f"subscription {period.subscription_id}: period overlaps the one on line {clash}"
+        owner = next((ln for ln, other in earlier if other.customer_id != period.customer_id), None)
+        if owner is not None:
+            return (
+                f"subscription {period.subscription_id}: customer {period.customer_id} "
+                f"differs from line {owner}'s"
             )
-            if clash is not None:
-                reason = (
-                    f"subscription {period.subscription_id}: period overlaps the one on line "
-                    f"{clash}"
-                )
-            elif owner is not None:
-                reason = (
-                    f"subscription {period.subscription_id}: customer {period.customer_id} "
-                    f"differs from line {owner}'s"
-                )
-        if reason is not None:
-            result.rejects.append(
-                DeadLetter(
-                    batch_id=result.import_id,
-                    position=Position(source, PositionUnit.LINE, line),
-                    family=KIND,
-                    reason=reason,
-                    raw=dict(row),
-                    rejected_at=result.imported_at,
-                )
-            )
-            continue
-        by_subscription.setdefault(period.subscription_id, []).append((line, period))
-        result.periods.append(period)
+        earlier.append((line, period))
+        return None
+
+    result.periods, result.rejects = read_csv_rows(
+        data,
+        source=source,
+        row_model=SubscriptionPeriod,
+        required=REQUIRED_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        accept=counted_once,
+        kind=KIND,
+        batch_id=result.import_id,
+        rejected_at=result.imported_at,
+        file_error=SubscriptionFileError,
+    )
     return result

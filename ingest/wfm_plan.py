@@ -15,25 +15,21 @@ writes them; the forecast pipeline can write the same table.
 
 from __future__ import annotations
 
-import csv
-import hashlib
-import io
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pyarrow as pa
-from pydantic import (
-    AwareDatetime,
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-)
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from ingest.contracts.common import Identifier, TenantId
+from ingest.contracts.common import Identifier
+from ingest.csv_import import (
+    CsvFileError,
+    file_import_id,
+    read_csv_rows,
+    rows_table,
+    valid_tenant,
+)
 from ingest.deadletter import DeadLetter
-from ingest.readers import Position, PositionUnit
 
 #: The dead-letter ``family`` of rejected plan rows (not an event family).
 KIND = "wfm_plan_intervals"
@@ -64,10 +60,6 @@ SCHEMA = pa.schema(
 )
 
 
-class _Tenant(BaseModel):
-    tenant_id: TenantId
-
-
 class PlanInterval(BaseModel):
     """One CSV row: the plan of one queue for the 15 minutes from ``interval_start``."""
 
@@ -94,7 +86,7 @@ class PlanInterval(BaseModel):
         return value
 
 
-class PlanFileError(ValueError):
+class PlanFileError(CsvFileError):
     """The file as a whole cannot be imported (not UTF-8, missing or unknown columns)."""
 
 
@@ -111,28 +103,16 @@ class PlanImport:
     rejects: list[DeadLetter] = field(default_factory=list)
 
     def to_table(self) -> pa.Table:
-        count = len(self.intervals)
-        return pa.Table.from_pydict(
+        """The accepted intervals as the raw table's Arrow schema."""
+        return rows_table(
+            self.intervals,
+            SCHEMA,
             {
-                "tenant_id": [self.tenant_id] * count,
-                "queue_id": [p.queue_id for p in self.intervals],
-                "interval_start": [p.interval_start for p in self.intervals],
-                "planned_calls": [p.planned_calls for p in self.intervals],
-                "planned_aht_sec": [p.planned_aht_sec for p in self.intervals],
-                "planned_agents": [p.planned_agents for p in self.intervals],
-                "planned_service_level": [p.planned_service_level for p in self.intervals],
-                "import_id": [self.import_id] * count,
-                "imported_at": [self.imported_at] * count,
+                "tenant_id": self.tenant_id,
+                "import_id": self.import_id,
+                "imported_at": self.imported_at,
             },
-            schema=SCHEMA,
         )
-
-
-def _reason(exc: ValidationError) -> str:
-    return "; ".join(
-        f"{'.'.join(str(part) for part in error['loc']) or 'row'}: {error['msg']}"
-        for error in exc.errors()
-    )
 
 
 def read_plan_intervals(
@@ -141,58 +121,32 @@ def read_plan_intervals(
     """Validate a plan CSV (UTF-8, header row) for one tenant. A row is rejected (dead letter
     with its 1-based line) when it fails the row model or repeats a queue and interval of an
     earlier row of the file."""
-    tenant = _Tenant(tenant_id=tenant_id).tenant_id
-    digest = hashlib.sha256(tenant.encode() + b"\0" + data).hexdigest()[:32]
+    tenant = valid_tenant(tenant_id)
     result = PlanImport(
         tenant_id=tenant,
         source=source,
-        import_id=f"wfm-plan-{tenant}-{digest}",
+        import_id=file_import_id("wfm-plan", data, tenant),
         imported_at=now or datetime.now(UTC),
     )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise PlanFileError(f"{source}: not UTF-8 text ({exc})") from None
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in REQUIRED_COLUMNS if name not in header]
-    unknown = [name for name in header if name not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
-    if missing or unknown:
-        raise PlanFileError(
-            f"{source}: header must name {', '.join(REQUIRED_COLUMNS)} (and optionally "
-            f"planned_service_level); missing {missing}, unknown {unknown}"
-        )
-    reader.fieldnames = header
     seen: dict[tuple[str, datetime], int] = {}
-    for row in reader:
-        line = reader.line_num
-        reason = None
-        try:
-            if None in row:  # DictReader files surplus cells under the key None
-                raise ValueError(
-                    f"{len(row[None]) + len(header)} cells, the header has {len(header)}"
-                )
-            interval = PlanInterval.model_validate(row)
-        except ValidationError as exc:
-            reason = _reason(exc)
-        except ValueError as exc:
-            reason = str(exc)
-        else:
-            key = (interval.queue_id, interval.interval_start)
-            if key in seen:
-                reason = f"queue {key[0]} at {key[1].isoformat()}: already on line {seen[key]}"
-        if reason is not None:
-            result.rejects.append(
-                DeadLetter(
-                    batch_id=result.import_id,
-                    position=Position(source, PositionUnit.LINE, line),
-                    family=KIND,
-                    reason=reason,
-                    raw=dict(row),
-                    rejected_at=result.imported_at,
-                )
-            )
-            continue
-        seen[(interval.queue_id, interval.interval_start)] = line
-        result.intervals.append(interval)
+
+    def first_of_its_interval(line: int, interval: PlanInterval) -> str | None:
+        key = (interval.queue_id, interval.interval_start)
+        if key in seen:
+            return f"queue {key[0]} at {key[1].isoformat()}: already on line {seen[key]}"
+        seen[key] = line
+        return None
+
+    result.intervals, result.rejects = read_csv_rows(
+        data,
+        source=source,
+        row_model=PlanInterval,
+        required=REQUIRED_COLUMNS,
+        optional=OPTIONAL_COLUMNS,
+        accept=first_of_its_interval,
+        kind=KIND,
+        batch_id=result.import_id,
+        rejected_at=result.imported_at,
+        file_error=PlanFileError,
+    )
     return result

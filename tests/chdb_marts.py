@@ -13,25 +13,12 @@ import clickhouse_connect
 import pyarrow as pa
 
 from warehouse.marts import MARTS_DATABASE
+from warehouse.python_marts import clickhouse_type as warehouse_clickhouse_type
 
 
 def clickhouse_type(arrow_type: pa.DataType) -> str:
     """The ClickHouse type dbt-clickhouse gives a column DuckDB publishes as ``arrow_type``."""
-    if pa.types.is_string(arrow_type):
-        return "String"
-    if pa.types.is_date32(arrow_type):
-        return "Date"
-    if pa.types.is_int64(arrow_type):
-        return "Int64"
-    if pa.types.is_float64(arrow_type):
-        return "Float64"
-    if pa.types.is_boolean(arrow_type):
-        return "Bool"
-    if pa.types.is_decimal(arrow_type):
-        return f"Decimal({arrow_type.precision}, {arrow_type.scale})"
-    if pa.types.is_timestamp(arrow_type):
-        return "DateTime64(6, 'UTC')"
-    raise TypeError(f"no ClickHouse type for {arrow_type}")
+    return warehouse_clickhouse_type(arrow_type, date_type="Date")
 
 
 def publish_to_chdb(chdb_folder: Path, marts: dict[str, pa.Table]) -> None:

@@ -26,24 +26,26 @@ import pyarrow.parquet as pq
 
 from ingest.fx_rates import SCHEMA
 from warehouse.atomic import write_parquet_atomic
+from warehouse.raw_imports import (
+    check_import_table,
+    initialize_schema_file,
+    insert_clickhouse,
+    raw_table_dir,
+)
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 TABLE = "fx_rates"
-SCHEMA_FILE = "_schema.parquet"
 
 
 def fx_rates_dir(lake_root: Path) -> Path:
-    return lake_root / "raw" / TABLE
+    return raw_table_dir(lake_root, TABLE)
 
 
 def initialize_fx_rates(lake_root: Path) -> None:
     """Write the zero-row schema file, so the dbt source's glob matches with nothing imported."""
-    path = fx_rates_dir(lake_root) / SCHEMA_FILE
-    if path.exists() and pq.read_schema(path).equals(SCHEMA):
-        return
-    write_parquet_atomic(SCHEMA.empty_table(), path)
+    initialize_schema_file(fx_rates_dir(lake_root), SCHEMA)
 
 
 def _import_path(lake_root: Path, import_id: str) -> Path:
@@ -64,8 +66,7 @@ def imported_at_of(lake_root: Path, import_id: str) -> datetime | None:
 
 def write_fx_rates(lake_root: Path, table: pa.Table, import_id: str) -> Path:
     """Write one import's rates to the lake (the same import id replaces its file)."""
-    if table.schema != SCHEMA:
-        raise ValueError(f"{TABLE}: columns differ from ingest.fx_rates.SCHEMA")
+    check_import_table(table, SCHEMA, TABLE, defined_in="ingest.fx_rates")
     initialize_fx_rates(lake_root)
     return write_parquet_atomic(
         table.sort_by(
@@ -77,10 +78,5 @@ def write_fx_rates(lake_root: Path, table: pa.Table, import_id: str) -> Path:
 
 def write_fx_rates_clickhouse(client: Client, database: str, table: pa.Table) -> None:
     """Insert one import's rates into ``<database>.fx_rates``."""
-    from warehouse.clickhouse.schema import check_database_name
-
-    check_database_name(database)
-    if table.schema != SCHEMA:
-        raise ValueError(f"{TABLE}: columns differ from ingest.fx_rates.SCHEMA")
-    if table.num_rows:
-        client.insert_arrow(TABLE, table, database=database)
+    check_import_table(table, SCHEMA, TABLE, defined_in="ingest.fx_rates")
+    insert_clickhouse(client, database, TABLE, table)

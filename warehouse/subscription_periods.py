@@ -19,43 +19,36 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ingest.subscriptions import SCHEMA
 from warehouse.atomic import write_parquet_atomic
+from warehouse.raw_imports import (
+    check_import_table,
+    initialize_schema_file,
+    insert_clickhouse,
+    raw_table_dir,
+)
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 TABLE = "subscription_periods"
-SCHEMA_FILE = "_schema.parquet"
 
 
 def periods_dir(lake_root: Path) -> Path:
-    return lake_root / "raw" / TABLE
+    return raw_table_dir(lake_root, TABLE)
 
 
 def initialize_periods(lake_root: Path) -> None:
     """Write the zero-row schema file, so the dbt source's glob matches with nothing imported."""
-    path = periods_dir(lake_root) / SCHEMA_FILE
-    if path.exists() and pq.read_schema(path).equals(SCHEMA):
-        return
-    write_parquet_atomic(SCHEMA.empty_table(), path)
-
-
-def _single_tenant(table: pa.Table, tenant_id: str) -> None:
-    if table.schema != SCHEMA:
-        raise ValueError(f"{TABLE}: columns differ from ingest.subscriptions.SCHEMA")
-    tenants = set(table.column("tenant_id").unique().to_pylist())
-    if tenants - {tenant_id}:
-        raise ValueError(f"{TABLE}: rows of tenants {sorted(tenants)}, expected {tenant_id!r}")
+    initialize_schema_file(periods_dir(lake_root), SCHEMA)
 
 
 def replace_tenant_periods(
     lake_root: Path, tenant_id: str, table: pa.Table, import_id: str
 ) -> Path:
     """Make ``table`` the tenant's periods in the lake (an empty table leaves none)."""
-    _single_tenant(table, tenant_id)
+    _check(table, tenant_id)
     tenant_dir = periods_dir(lake_root) / tenant_id
     written = write_parquet_atomic(
         table.sort_by([("customer_id", "ascending"), ("subscription_id", "ascending")]),
@@ -72,14 +65,14 @@ def replace_tenant_periods_clickhouse(
 ) -> None:
     """Insert the tenant's periods, then delete its rows of other imports (single server; on a
     cluster run the delete on each shard's local table)."""
-    from warehouse.clickhouse.schema import check_database_name
-
-    check_database_name(database)
-    _single_tenant(table, tenant_id)
-    if table.num_rows:
-        client.insert_arrow(TABLE, table, database=database)
+    _check(table, tenant_id)
+    insert_clickhouse(client, database, TABLE, table)
     client.command(
         f"DELETE FROM {database}.{TABLE} "
         "WHERE tenant_id = {tenant:String} AND import_id != {import_id:String}",
         parameters={"tenant": tenant_id, "import_id": import_id},
     )
+
+
+def _check(table: pa.Table, tenant_id: str) -> None:
+    check_import_table(table, SCHEMA, TABLE, defined_in="ingest.subscriptions", tenant_id=tenant_id)

@@ -18,41 +18,34 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from ingest.wfm_plan import SCHEMA
 from warehouse.atomic import write_parquet_atomic
+from warehouse.raw_imports import (
+    check_import_table,
+    initialize_schema_file,
+    insert_clickhouse,
+    raw_table_dir,
+)
 
 if TYPE_CHECKING:
     from clickhouse_connect.driver.client import Client
 
 TABLE = "wfm_plan_intervals"
-SCHEMA_FILE = "_schema.parquet"
 
 
 def plan_dir(lake_root: Path) -> Path:
-    return lake_root / "raw" / TABLE
+    return raw_table_dir(lake_root, TABLE)
 
 
 def initialize_plan_intervals(lake_root: Path) -> None:
     """Write the zero-row schema file, so the dbt source's glob matches with nothing imported."""
-    path = plan_dir(lake_root) / SCHEMA_FILE
-    if path.exists() and pq.read_schema(path).equals(SCHEMA):
-        return
-    write_parquet_atomic(SCHEMA.empty_table(), path)
-
-
-def _single_tenant(table: pa.Table, tenant_id: str) -> None:
-    if table.schema != SCHEMA:
-        raise ValueError(f"{TABLE}: columns differ from ingest.wfm_plan.SCHEMA")
-    tenants = set(table.column("tenant_id").unique().to_pylist())
-    if tenants - {tenant_id}:
-        raise ValueError(f"{TABLE}: rows of tenants {sorted(tenants)}, expected {tenant_id!r}")
+    initialize_schema_file(plan_dir(lake_root), SCHEMA)
 
 
 def write_plan_intervals(lake_root: Path, tenant_id: str, table: pa.Table, import_id: str) -> Path:
     """Write one import's intervals to the lake (the same import id replaces its file)."""
-    _single_tenant(table, tenant_id)
+    check_import_table(table, SCHEMA, TABLE, defined_in="ingest.wfm_plan", tenant_id=tenant_id)
     initialize_plan_intervals(lake_root)
     return write_parquet_atomic(
         table.sort_by([("queue_id", "ascending"), ("interval_start", "ascending")]),
@@ -64,9 +57,5 @@ def write_plan_intervals_clickhouse(
     client: Client, database: str, tenant_id: str, table: pa.Table
 ) -> None:
     """Insert one import's intervals into ``<database>.wfm_plan_intervals``."""
-    from warehouse.clickhouse.schema import check_database_name
-
-    check_database_name(database)
-    _single_tenant(table, tenant_id)
-    if table.num_rows:
-        client.insert_arrow(TABLE, table, database=database)
+    check_import_table(table, SCHEMA, TABLE, defined_in="ingest.wfm_plan", tenant_id=tenant_id)
+    insert_clickhouse(client, database, TABLE, table)

@@ -4,14 +4,11 @@ reference data the marts need."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated
 
 import typer
 
-if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from config import Settings
+from irisx.commands.import_support import file_rejects, on_clickhouse, read_import
 
 
 def register(app: typer.Typer) -> None:
@@ -39,11 +36,8 @@ def register(app: typer.Typer) -> None:
         Embedded profile: the lake. Server profile: the lake and ClickHouse
         (irisx_raw.subscription_periods).
         """
-        from pydantic import ValidationError
-
         from config import Profile, Settings
-        from ingest import DeadLetterStore
-        from ingest.subscriptions import SubscriptionFileError, read_subscription_periods
+        from ingest.subscriptions import read_subscription_periods
         from warehouse import ParquetLake
         from warehouse.subscription_periods import (
             replace_tenant_periods,
@@ -53,32 +47,26 @@ def register(app: typer.Typer) -> None:
         # Built per call (not the cached get_settings()) so IRISX_* set by the caller apply.
         settings = Settings()
         settings.ensure_dirs()
-        try:
-            result = read_subscription_periods(
-                path.read_bytes(), tenant_id=tenant, source=str(path)
-            )
-        except ValidationError as exc:
-            raise typer.BadParameter(str(exc.errors()[0]["msg"]), param_hint="--tenant") from None
-        except SubscriptionFileError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        result = read_import(
+            lambda: read_subscription_periods(path.read_bytes(), tenant_id=tenant, source=str(path))
+        )
         ParquetLake(settings.lake_dir).initialize()
         table = result.to_table()
         replace_tenant_periods(settings.lake_dir, result.tenant_id, table, result.import_id)
         if settings.profile == Profile.SERVER:
-            _on_clickhouse(
+            on_clickhouse(
                 settings,
                 lambda client, database: replace_tenant_periods_clickhouse(
                     client, database, result.tenant_id, table, result.import_id
                 ),
             )
-        DeadLetterStore(settings.deadletter_dir).write(result.import_id, result.rejects)
-        typer.echo(
+        file_rejects(
+            settings,
+            result.import_id,
+            result.rejects,
             f"tenant {result.tenant_id}: {len(result.periods)} periods imported "
-            f"(replacing earlier imports), {len(result.rejects)} rejected"
+            f"(replacing earlier imports), {len(result.rejects)} rejected",
         )
-        if result.rejects:
-            typer.echo(f"rejected rows are in the dead-letter store: {settings.deadletter_dir}")
 
     @import_app.command("fx-rates")
     def fx_rates(
@@ -101,8 +89,7 @@ def register(app: typer.Typer) -> None:
         (irisx_raw.fx_rates).
         """
         from config import Profile, Settings
-        from ingest import DeadLetterStore
-        from ingest.fx_rates import FxRateFileError, fx_import_id, read_fx_rates
+        from ingest.fx_rates import fx_import_id, read_fx_rates
         from warehouse import ParquetLake
         from warehouse.fx_rates import (
             imported_at_of,
@@ -115,49 +102,21 @@ def register(app: typer.Typer) -> None:
         data = path.read_bytes()
         # The same file again keeps its first import time, so it rewrites identical rows.
         first_imported_at = imported_at_of(settings.lake_dir, fx_import_id(data))
-        try:
-            result = read_fx_rates(data, source=str(path), now=first_imported_at)
-        except FxRateFileError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        result = read_import(lambda: read_fx_rates(data, source=str(path), now=first_imported_at))
         ParquetLake(settings.lake_dir).initialize()
         table = result.to_table()
         write_fx_rates(settings.lake_dir, table, result.import_id)
         if settings.profile == Profile.SERVER:
-            _on_clickhouse(
+            on_clickhouse(
                 settings,
                 lambda client, database: write_fx_rates_clickhouse(client, database, table),
             )
-        DeadLetterStore(settings.deadletter_dir).write(result.import_id, result.rejects)
         again = " (already imported: unchanged)" if first_imported_at is not None else ""
-        typer.echo(
-            f"{len(result.rates)} exchange rates imported{again}, {len(result.rejects)} rejected"
+        file_rejects(
+            settings,
+            result.import_id,
+            result.rejects,
+            f"{len(result.rates)} exchange rates imported{again}, {len(result.rejects)} rejected",
         )
-        if result.rejects:
-            typer.echo(f"rejected rows are in the dead-letter store: {settings.deadletter_dir}")
 
     app.add_typer(import_app, name="import")
-
-
-def _on_clickhouse(settings: Settings, write: Callable[[Any, str], None]) -> None:
-    """Run ``write(client, raw_database)`` on the migrated raw database of the server profile."""
-    import clickhouse_connect
-
-    from warehouse.clickhouse import ClickHouseRawStore
-    from warehouse.clickhouse.handoff import chdb_folder_requested
-
-    def run() -> None:
-        client = clickhouse_connect.get_client(dsn=settings.warehouse_dsn)
-        try:
-            store = ClickHouseRawStore(client)
-            store.migrate()
-            write(client, store.database)
-        finally:
-            client.close()
-
-    if settings.warehouse_is_chdb:
-        # The stream worker may hold chDB's folder: ask it to let go while we write.
-        with chdb_folder_requested(settings.chdb_dir):
-            run()
-    else:
-        run()

@@ -19,9 +19,7 @@ import typer
 
 if TYPE_CHECKING:
     import pandas as pd
-    import pyarrow as pa
 
-    from config import Settings
     from models_ml.wfm.scheduling import Schedule, ShiftTemplate
 
 #: Shift templates used without --templates (times of day UTC, like the requirements).
@@ -294,58 +292,33 @@ def register(app: typer.Typer) -> None:
         Embedded profile: the lake. Server profile: the lake and ClickHouse
         (irisx_raw.wfm_plan_intervals).
         """
-        from pydantic import ValidationError
-
         from config import Profile, Settings
-        from ingest import DeadLetterStore
-        from ingest.wfm_plan import PlanFileError, read_plan_intervals
+        from ingest.wfm_plan import read_plan_intervals
+        from irisx.commands.import_support import file_rejects, on_clickhouse, read_import
         from warehouse import ParquetLake
-        from warehouse.wfm_plan import write_plan_intervals
+        from warehouse.wfm_plan import write_plan_intervals, write_plan_intervals_clickhouse
 
         settings = Settings()  # per call, so IRISX_* set by the caller apply
         settings.ensure_dirs()
-        try:
-            result = read_plan_intervals(path.read_bytes(), tenant_id=tenant, source=str(path))
-        except ValidationError as exc:
-            raise typer.BadParameter(str(exc.errors()[0]["msg"]), param_hint="--tenant") from None
-        except PlanFileError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(2) from None
+        result = read_import(
+            lambda: read_plan_intervals(path.read_bytes(), tenant_id=tenant, source=str(path))
+        )
         ParquetLake(settings.lake_dir).initialize()
         table = result.to_table()
         write_plan_intervals(settings.lake_dir, result.tenant_id, table, result.import_id)
         if settings.profile == Profile.SERVER:
-            _write_clickhouse(settings, result.tenant_id, table)
-        DeadLetterStore(settings.deadletter_dir).write(result.import_id, result.rejects)
-        typer.echo(
+            on_clickhouse(
+                settings,
+                lambda client, database: write_plan_intervals_clickhouse(
+                    client, database, result.tenant_id, table
+                ),
+            )
+        file_rejects(
+            settings,
+            result.import_id,
+            result.rejects,
             f"tenant {result.tenant_id}: {len(result.intervals)} plan intervals imported, "
-            f"{len(result.rejects)} rejected"
+            f"{len(result.rejects)} rejected",
         )
-        if result.rejects:
-            typer.echo(f"rejected rows are in the dead-letter store: {settings.deadletter_dir}")
 
     group.add_typer(plan_app, name="plan")
-
-
-def _write_clickhouse(settings: Settings, tenant_id: str, table: pa.Table) -> None:
-    import clickhouse_connect
-
-    from warehouse.clickhouse import ClickHouseRawStore
-    from warehouse.clickhouse.handoff import chdb_folder_requested
-    from warehouse.wfm_plan import write_plan_intervals_clickhouse
-
-    def write() -> None:
-        client = clickhouse_connect.get_client(dsn=settings.warehouse_dsn)
-        try:
-            store = ClickHouseRawStore(client)
-            store.migrate()
-            write_plan_intervals_clickhouse(client, store.database, tenant_id, table)
-        finally:
-            client.close()
-
-    if settings.warehouse_is_chdb:
-        # The stream worker may hold chDB's folder: ask it to let go while we write.
-        with chdb_folder_requested(settings.chdb_dir):
-            write()
-    else:
-        write()

@@ -71,6 +71,29 @@ def service_level(
     return np.where(n > a, sl, 0.0)
 
 
+def checked_targets(
+    max_occupancy: ArrayLike, shrinkage: ArrayLike, target_service_level: ArrayLike
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """The staffing targets as arrays (occupancy cap, shrinkage, service level), each checked
+    to be in its range (``ValueError`` naming the argument otherwise)."""
+    cap = np.asarray(max_occupancy, np.float64)
+    shrink = np.asarray(shrinkage, np.float64)
+    target = np.asarray(target_service_level, np.float64)
+    if np.any(cap <= 0) or np.any(cap > 1):
+        raise ValueError("max_occupancy: must be in (0, 1]")
+    if np.any(shrink < 0) or np.any(shrink >= 1):
+        raise ValueError("shrinkage: must be in [0, 1)")
+    if np.any(target < 0) or np.any(target >= 1):
+        raise ValueError("target_service_level: must be in [0, 1)")
+    return cap, shrink, target
+
+
+def positions_to_schedule(agents: IntArray, shrinkage: FloatArray) -> IntArray:
+    """Positions to schedule so that ``agents`` remain on the phones after ``shrinkage``."""
+    gross = agents / (1.0 - np.broadcast_to(shrinkage, agents.shape)) - 1e-9
+    return np.ceil(gross).astype(np.int64)
+
+
 @dataclass(frozen=True)
 class StaffingResult:
     """Per interval: agents on the phones, positions to schedule, and what they achieve."""
@@ -96,15 +119,7 @@ def required_agents(
     max_agents: int = 10_000,
 ) -> StaffingResult:
     """The smallest N > A per interval with SL ≥ target and occupancy ≤ cap (0 with no calls)."""
-    cap = np.asarray(max_occupancy, np.float64)
-    shrink = np.asarray(shrinkage, np.float64)
-    target = np.asarray(target_service_level, np.float64)
-    if np.any(cap <= 0) or np.any(cap > 1):
-        raise ValueError("max_occupancy: must be in (0, 1]")
-    if np.any(shrink < 0) or np.any(shrink >= 1):
-        raise ValueError("shrinkage: must be in [0, 1)")
-    if np.any(target < 0) or np.any(target >= 1):
-        raise ValueError("target_service_level: must be in [0, 1)")
+    cap, shrink, target = checked_targets(max_occupancy, shrinkage, target_service_level)
     a = np.atleast_1d(offered_load(calls, aht_s, interval_s))
     aht = np.broadcast_to(np.asarray(aht_s, np.float64), a.shape)
     within = np.broadcast_to(np.asarray(answer_within_s, np.float64), a.shape)
@@ -137,5 +152,5 @@ def required_agents(
     with np.errstate(divide="ignore", invalid="ignore"):
         occupancy = np.where(agents > 0, a / agents, 0.0)
         asa = np.where(agents > a, pw * aht / (agents - a), 0.0)
-    positions = np.ceil(agents / (1.0 - np.broadcast_to(shrink, a.shape)) - 1e-9).astype(np.int64)
+    positions = positions_to_schedule(agents, shrink)
     return StaffingResult(a, agents, positions, sl, occupancy, pw, asa)

@@ -34,7 +34,14 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import special
 
-from models_ml.wfm.erlang import ArrayLike, FloatArray, IntArray, offered_load
+from models_ml.wfm.erlang import (
+    ArrayLike,
+    FloatArray,
+    IntArray,
+    checked_targets,
+    offered_load,
+    positions_to_schedule,
+)
 
 #: Below this, P(s, z) is computed by scipy but may have lost relative precision: use the series.
 _TINY_GAMMA = 1e-250
@@ -232,15 +239,7 @@ def required_agents_erlang_a(
     Unlike Erlang C, N ≤ A is allowed (abandonment keeps the queue finite); occupancy counts only
     answered calls' work, A·(1 − P(Ab))/N.
     """
-    cap = np.asarray(max_occupancy, np.float64)
-    shrink = np.asarray(shrinkage, np.float64)
-    target = np.asarray(target_service_level, np.float64)
-    if np.any(cap <= 0) or np.any(cap > 1):
-        raise ValueError("max_occupancy: must be in (0, 1]")
-    if np.any(shrink < 0) or np.any(shrink >= 1):
-        raise ValueError("shrinkage: must be in [0, 1)")
-    if np.any(target < 0) or np.any(target >= 1):
-        raise ValueError("target_service_level: must be in [0, 1)")
+    cap, shrink, target = checked_targets(max_occupancy, shrinkage, target_service_level)
     a = np.atleast_1d(offered_load(calls, aht_s, interval_s))
     if np.any(a < 0):
         raise ValueError("calls and aht_s: must not be negative")
@@ -274,5 +273,5 @@ def required_agents_erlang_a(
         unsolved[met] = False
     if unsolved.any():
         raise ValueError(f"no staffing up to {max_agents} agents meets the targets")
-    positions = np.ceil(agents / (1.0 - np.broadcast_to(shrink, a.shape)) - 1e-9).astype(np.int64)
+    positions = positions_to_schedule(agents, shrink)
     return ErlangAStaffing(a, agents, positions, sl, occupancy, pw, abandon, asa)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from dagster import DefaultScheduleStatus, ScheduleDefinition
-
 from pipelines.jobs import refresh_all_job
+from pipelines.scheduling import utc_schedule
 
-daily_refresh_schedule = ScheduleDefinition(
-    name="daily_refresh",
-    job=refresh_all_job,
-    cron_schedule="0 2 * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="02:00 UTC: ingest pending files, rebuild models and marts, run dbt tests.",
+daily_refresh_schedule = utc_schedule(
+    "daily_refresh",
+    refresh_all_job,
+    "0 2 * * *",
+    "02:00 UTC: ingest pending files, rebuild models and marts, run dbt tests.",
 )

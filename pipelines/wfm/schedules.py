@@ -11,8 +11,9 @@ not re-run the weekly backtest.
 
 from __future__ import annotations
 
-from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+from dagster import AssetSelection, define_asset_job
 
+from pipelines.scheduling import utc_schedule
 from pipelines.wfm.assets import (
     forecast_accuracy,
     forecast_intervals,
@@ -35,21 +36,17 @@ wfm_weekly_retrain_job = define_asset_job(
     description="Backtest the candidate models per series, select, then forecast with the choice.",
 )
 
-wfm_daily_forecast_schedule = ScheduleDefinition(
-    name="wfm_daily_forecast",
-    job=wfm_daily_forecast_job,
-    cron_schedule="30 3 * * *",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="03:30 UTC: after the 02:00 refresh has rebuilt queue_interval_stats.",
+wfm_daily_forecast_schedule = utc_schedule(
+    "wfm_daily_forecast",
+    wfm_daily_forecast_job,
+    "30 3 * * *",
+    "03:30 UTC: after the 02:00 refresh has rebuilt queue_interval_stats.",
 )
-wfm_weekly_retrain_schedule = ScheduleDefinition(
-    name="wfm_weekly_retrain",
-    job=wfm_weekly_retrain_job,
-    cron_schedule="30 4 * * 1",
-    execution_timezone="UTC",
-    default_status=DefaultScheduleStatus.RUNNING,
-    description="Mondays 04:30 UTC: rolling-origin backtest and model choice per series.",
+wfm_weekly_retrain_schedule = utc_schedule(
+    "wfm_weekly_retrain",
+    wfm_weekly_retrain_job,
+    "30 4 * * 1",
+    "Mondays 04:30 UTC: rolling-origin backtest and model choice per series.",
 )
 
 wfm_jobs = [wfm_daily_forecast_job, wfm_weekly_retrain_job]

@@ -10,6 +10,10 @@ values step and are counted.
 :class:`RangedMartRead` is the read itself: one mart, its page model (whose row model names the
 columns read), the range column and the order; the query's other fields are equality filters on
 the columns of the same name.
+
+Parameter types: :data:`IsoDate` (only ``YYYY-MM-DD``), :data:`Month` (``YYYY-MM``) and
+:data:`DateOrInstant`; query models :class:`DayRangeQuery`, :class:`MonthRangeQuery` and
+:class:`IntervalRangeQuery`, pages :class:`DayPage`, :class:`MonthPage` and :class:`IntervalPage`.
 """
 
 from __future__ import annotations
@@ -118,16 +122,16 @@ class RangePolicy(Generic[ValueT]):
         if last is not None:
             last = unit.floor(last)
         elif first is not None:
-            last = unit.shift(first, self.default_span - 1)
+            last = self._window_end(first, self.default_span - 1, "from")
         else:
             anchor = latest()
             last = unit.floor(anchor) if isinstance(anchor, date) else unit.now()  # type: ignore[arg-type]
         if first is None:
-            first = unit.shift(last, -(self.default_span - 1))
+            first = self._window_end(last, -(self.default_span - 1), "to")
         span = unit.count(first, last)
         if span < 1:
             range_problem(
-                f"'to' ({unit.label(last)}) must not be before 'from' ({unit.label(first)})"
+                f"'to' ({unit.label(last)}) must be on or after 'from' ({unit.label(first)})"
             )
         if span > self.max_span:
             range_problem(
@@ -135,17 +139,58 @@ class RangePolicy(Generic[ValueT]):
             )
         return first, last
 
+    def _window_end(self, value: ValueT, count: int, field: str) -> ValueT:
+        """``value`` shifted by ``count`` units; a 422 problem on ``field`` when the default
+        window runs past year 1 or 9999."""
+        try:
+            return self.unit.shift(value, count)
+        except (OverflowError, ValueError):
+            range_problem(
+                f"a default window of {self.default_span} {self.unit.name} from "
+                f"{self.unit.label(value)} leaves the calendar",
+                field,
+            )
+
 
 def range_problem(message: str, field: str = "to") -> NoReturn:
     """A 422 validation problem on one query parameter (``to`` unless told)."""
     raise RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "range", "input": None}]
+        [{"loc": ("query", field), "msg": message, "type": "date_range", "input": None}]
     )
 
 
 # -- query parameters ----------------------------------------------------------------------------
 
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
+#: What the OpenAPI document says a month parameter looks like (not ``format: date``: a
+#: generated client must not send a day other than the first).
+_MONTH_SCHEMA = {
+    "type": "string",
+    "pattern": r"^\d{4}-(0[1-9]|1[0-2])(-01)?$",
+    "examples": ["2024-05"],
+}
+
+
+def _iso_date(value: object) -> object:
+    # Only YYYY-MM-DD: pydantic alone would also take "0" (as 1970-01-01) or a timestamp.
+    if isinstance(value, str) and not _DATE_ONLY.match(value):
+        raise PydanticCustomError("date_format", "expected a calendar date as YYYY-MM-DD")
+    return value
+
+
+def _month(value: object) -> object:
+    """``YYYY-MM`` (or the month's first day ``YYYY-MM-01``) → the month's first day."""
+    if isinstance(value, str):
+        match = _MONTH.match(value)
+        if match is None or not 1 <= int(match.group(2)) <= 12:
+            raise PydanticCustomError("month_format", "expected a month as YYYY-MM")
+        return date(int(match.group(1)), int(match.group(2)), 1)
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+Month = Annotated[date, BeforeValidator(_month), WithJsonSchema(_MONTH_SCHEMA)]
 
 
 def _date_or_instant(value: object) -> object:
@@ -180,17 +225,37 @@ class DayRangeQuery(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    date_from: date | None = Field(
+    date_from: IsoDate | None = Field(
         default=None,
         alias="from",
         description="First UTC day, YYYY-MM-DD (included). Default: the window up to 'to'",
     )
-    date_to: date | None = Field(
+    date_to: IsoDate | None = Field(
         default=None,
         alias="to",
         description=(
             "Last UTC day, YYYY-MM-DD (included). Default: the window from 'from', or without "
             "'from' the tenant's latest day in the mart"
+        ),
+    )
+
+
+class MonthRangeQuery(BaseModel):
+    """A month range. Unknown parameters (``tenant_id`` included) are rejected with 422."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    month_from: Month | None = Field(
+        default=None,
+        alias="from",
+        description="First month, YYYY-MM (included). Default: the window up to 'to'",
+    )
+    month_to: Month | None = Field(
+        default=None,
+        alias="to",
+        description=(
+            "Last month, YYYY-MM (included). Default: the window from 'from', or without 'from' "
+            "the tenant's latest month in the mart"
         ),
     )
 
@@ -245,6 +310,16 @@ class DayPage(BaseModel, Generic[RowT]):
     rows: list[RowT] = Field(description="The rows, in the order the page's description states")
 
 
+class MonthPage(BaseModel, Generic[RowT]):
+    """The caller's rows of one mart in a month range. Each endpoint's page subclasses
+    ``MonthPage[ItsRow]``, so the OpenAPI document names it (``MrrPage``, ...)."""
+
+    tenant_id: str = Field(description="The tenant of the API key")
+    month_from: date = Field(description="First month answered (its first day)")
+    month_to: date = Field(description="Last month answered (its first day)")
+    rows: list[RowT] = Field(description="The rows, in the order the page's description states")
+
+
 class IntervalPage(BaseModel, Generic[RowT]):
     """The caller's rows of one mart in a range of 15-minute intervals."""
 
@@ -266,8 +341,9 @@ def row_columns(page: type[BaseModel]) -> list[str]:
 @dataclass(frozen=True)
 class RangedMartRead(Generic[PageT]):
     """How one list endpoint reads its mart: which mart, which page, the column the range
-    filters (``range_column``), the policy resolving the range, the rows' order, and the names
-    the page gives the range's ends."""
+    filters (``range_column``), the policy resolving the range, the rows' order, the names
+    the page gives the range's ends, and ``range_end``: the last column value the range's last
+    unit covers (e.g. a month's last day for a column of days; default: the unit itself)."""
 
     mart: str
     page: type[PageT]
@@ -275,6 +351,31 @@ class RangedMartRead(Generic[PageT]):
     policy: RangePolicy[Any]
     order_by: tuple[str, ...]
     range_fields: tuple[str, str] = ("date_from", "date_to")
+    range_end: Callable[[Any], Any] | None = None
+
+    def for_query(
+        self,
+        reader: MartReader,
+        tenant_id: str,
+        query: BaseModel,
+        *,
+        latest: Callable[[], object] | None = None,
+        page_fields: Mapping[str, Any] | None = None,
+    ) -> PageT:
+        """The page for a range query model: its ``from``/``to`` fields are the range, every
+        other field an equality filter on the column of the same name (None: not filtered)."""
+        fields = type(query).model_fields
+        (first_field,) = (name for name, info in fields.items() if info.alias == "from")
+        (last_field,) = (name for name, info in fields.items() if info.alias == "to")
+        return self(
+            reader,
+            tenant_id,
+            getattr(query, first_field),
+            getattr(query, last_field),
+            query.model_dump(mode="json", exclude={first_field, last_field}),
+            latest=latest,
+            page_fields=page_fields,
+        )
 
     def __call__(
         self,
@@ -299,7 +400,11 @@ class RangedMartRead(Generic[PageT]):
             self.mart,
             tenant_id,
             columns=row_columns(self.page),
-            date_range=DateRange(self.range_column, *resolved),
+            date_range=DateRange(
+                self.range_column,
+                resolved[0],
+                self.range_end(resolved[1]) if self.range_end else resolved[1],
+            ),
             equals={name: value for name, value in equals.items() if value is not None},
             order_by=self.order_by,
         )

@@ -58,7 +58,9 @@ def test_server_definitions_load_without_warnings(tmp_path: Path) -> None:
     lines = dict(line.split(" ", 1) for line in completed.stdout.splitlines() if " " in line)
     assert lines["OUR_WARNINGS"] == "[]"
     assert lines["DAILY_PARTITIONED"] == "True"
-    assert lines["JOBS"] == "['anomaly_scoring', 'daily_marts', 'wfm_daily_forecast', 'wfm_weekly_retrain']"
+    assert lines["JOBS"] == (
+        "['anomaly_scoring', 'daily_marts', 'wfm_daily_forecast', 'wfm_weekly_retrain']"
+    )
     assert lines["SENSORS"] == "['landed_data_sensor']"
     assert lines["DBT_TARGET"] == "clickhouse"
 

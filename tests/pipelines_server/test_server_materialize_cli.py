@@ -43,7 +43,9 @@ def test_materialize_builds_the_requested_days(settings: Settings) -> None:
         env=env,
         capture_output=True,
         text=True,
-        timeout=300,
+        # a hang guard, not a speed target: the views step builds and tests every non-daily
+        # model on chDB (minutes on a loaded 2-core machine)
+        timeout=1200,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 

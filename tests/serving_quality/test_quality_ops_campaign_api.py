@@ -17,51 +17,21 @@ Hand-worked windows (the default window ends at the tenant's latest row, not at 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
 
-from config import Profile, Settings
+from config import Settings
 from serving.app import create_app
-from serving.auth import ApiKeyStore
-from tests.chdb_marts import publish_to_chdb
+from tests.api_support import api_key, publish_both_ways
 from tests.serving_quality.marts import ACME_CALL, GLOBEX_CALL, NO_SUCH_CALL, hand_marts
-from warehouse import write_parquet_atomic
 
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("quality_api") / "irisx")
-    settings.ensure_dirs()
-    marts = hand_marts()
-    for mart, table in marts.items():
-        write_parquet_atomic(table, settings.marts_dir / f"{mart}.parquet")
-    publish_to_chdb(settings.chdb_dir, marts)
-    return settings.data_dir
-
-
-@pytest.fixture(scope="module", params=[Profile.EMBEDDED, Profile.SERVER])
-def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, profile=request.param)
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def acme(settings: Settings) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("acme")[1]}
-
-
-@pytest.fixture(scope="module")
-def globex(settings: Settings) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("globex")[1]}
+    return publish_both_ways(tmp_path_factory, "quality_api", hand_marts())
 
 
 def _ok(client: TestClient, path: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -341,6 +311,6 @@ def test_an_unpublished_mart_is_503(tmp_path: Path, path: str) -> None:
     empty = Settings(data_dir=tmp_path / "irisx")
     empty.ensure_dirs()
     with TestClient(create_app(empty)) as fresh:
-        key = {"X-API-Key": ApiKeyStore(empty.auth_db_path).create("acme")[1]}
+        key = api_key(empty, "acme")
         problem = _problem(fresh, path, key, 503)
     assert problem["type"] == "urn:irisx:problem:mart-not-published"

@@ -8,7 +8,6 @@ plus one row per mart of another tenant that acme's key must never see.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -19,10 +18,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config import Profile, Settings
-from serving.app import create_app
-from serving.auth import ApiKeyStore
-from tests.chdb_marts import publish_to_chdb
-from warehouse import write_parquet_atomic
+from tests.api_support import api_key as _key
+from tests.api_support import assert_unpublished_and_keyed, problem_field, publish_both_ways
 
 TEXT, DAY, INT, FLOAT = pa.string(), pa.date32(), pa.int64(), pa.float64()
 MONEY, RATIO = pa.decimal128(18, 6), pa.decimal128(38, 6)
@@ -149,27 +146,7 @@ HAND_MARTS = {
 
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    settings = Settings(data_dir=tmp_path_factory.mktemp("quality_carriers") / "irisx")
-    settings.ensure_dirs()
-    for mart, table in HAND_MARTS.items():
-        write_parquet_atomic(table, settings.marts_dir / f"{mart}.parquet")
-    publish_to_chdb(settings.chdb_dir, HAND_MARTS)
-    return settings.data_dir
-
-
-@pytest.fixture(scope="module", params=[Profile.EMBEDDED, Profile.SERVER])
-def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, profile=request.param)
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-def _key(settings: Settings, tenant: str) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create(tenant)[1]}
+    return publish_both_ways(tmp_path_factory, "quality_carriers", HAND_MARTS)
 
 
 def _body(client: TestClient, path: str, headers: dict[str, str]) -> dict[str, Any]:
@@ -278,21 +255,14 @@ def test_bad_queries_are_validation_problems(
     client: TestClient, settings: Settings, query: str, field: str
 ) -> None:
     response = client.get(f"/v1/quality/{query}", headers=_key(settings, "acme"))
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == field
+    assert problem_field(response) == field
 
 
 @pytest.mark.parametrize("profile", [Profile.EMBEDDED, Profile.SERVER])
 def test_unpublished_marts_are_503_and_keys_are_required(tmp_path: Path, profile: Profile) -> None:
-    empty = Settings(data_dir=tmp_path / "irisx", profile=profile)
-    empty.ensure_dirs()
-    headers = {"X-API-Key": ApiKeyStore(empty.auth_db_path).create("acme")[1]}
-    with TestClient(create_app(empty)) as fresh:
-        for name in ENDPOINTS:
-            assert fresh.get(f"/v1/quality/{name}").status_code == 401
-            response = fresh.get(f"/v1/quality/{name}?from=2024-05-01&to=2024-05-02"
-                                 if name != "revenue-impact" else f"/v1/quality/{name}",
-                                 headers=headers)  # fmt: skip
-            assert response.status_code == 503, response.text
-            assert response.json()["type"] == "urn:irisx:problem:mart-not-published"
+    assert_unpublished_and_keyed(
+        tmp_path,
+        profile,
+        [f"/v1/quality/{name}?from=2024-05-01&to=2024-05-02"
+         if name != "revenue-impact" else f"/v1/quality/{name}" for name in ENDPOINTS],
+    )  # fmt: skip

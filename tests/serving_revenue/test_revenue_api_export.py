@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from ingest.subscriptions import read_subscription_periods
 from irisx.cli import app as cli
 from pipelines.dbt_cli import run_dbt
 from serving.app import create_app
-from serving.auth import ApiKeyStore
+from tests.api_support import api_key as _key
 from tests.revenue.mrr_hand_worked import ACME_CSV, AS_OF, BRIDGE, GLOBEX_CSV, MOVEMENTS, money
 from warehouse import ParquetLake
 from warehouse.subscription_periods import replace_tenant_periods
@@ -60,16 +59,6 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
     )  # fmt: skip
     assert completed.returncode == 0, completed.stdout[-4000:]
     return built
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-def _key(settings: Settings, tenant: str) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create(tenant)[1]}
 
 
 def test_bridge_is_the_hand_worked_bridge_and_only_the_callers(

@@ -8,7 +8,6 @@ server profile (ClickHouse tables ``irisx.<mart>`` on chDB), with the same expec
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -18,10 +17,15 @@ from typer.testing import CliRunner
 from config import Profile, Settings
 from irisx.cli import app as cli
 from serving.app import create_app
-from serving.auth import ApiKeyStore
+from tests.api_support import (
+    api_key,
+    assert_unpublished_and_keyed,
+    problem_field,
+    publish_both_ways,
+)
 from tests.chdb_marts import chdb_folder_held, publish_to_chdb
 from tests.serving_revenue.hand_marts import HAND_MARTS
-from warehouse import ClickHouseMartReader, ParquetMartReader, write_parquet_atomic
+from warehouse import ClickHouseMartReader, ParquetMartReader
 
 ENDPOINTS = ("ltv", "usage", "usage-movements", "payment-recovery", "credits", "spend-alerts")
 
@@ -29,33 +33,7 @@ ENDPOINTS = ("ltv", "usage", "usage-movements", "payment-recovery", "credits", "
 @pytest.fixture(scope="module")
 def data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The hand-made marts published both ways: Parquet files and chDB tables."""
-    settings = Settings(data_dir=tmp_path_factory.mktemp("revenue_more") / "irisx")
-    settings.ensure_dirs()
-    for mart, table in HAND_MARTS.items():
-        write_parquet_atomic(table, settings.marts_dir / f"{mart}.parquet")
-    publish_to_chdb(settings.chdb_dir, HAND_MARTS)
-    return settings.data_dir
-
-
-@pytest.fixture(scope="module", params=[Profile.EMBEDDED, Profile.SERVER])
-def settings(request: pytest.FixtureRequest, data_dir: Path) -> Settings:
-    return Settings(data_dir=data_dir, profile=request.param)
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def acme(settings: Settings) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("acme")[1]}
-
-
-@pytest.fixture(scope="module")
-def globex(settings: Settings) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("globex")[1]}
+    return publish_both_ways(tmp_path_factory, "revenue_more", HAND_MARTS)
 
 
 def _rows(client: TestClient, path: str, headers: dict[str, str]) -> list[dict[str, object]]:
@@ -240,23 +218,12 @@ def test_every_new_endpoint_answers_only_the_callers_tenant(
 def test_bad_queries_are_validation_problems(
     client: TestClient, acme: dict[str, str], path: str, field: str
 ) -> None:
-    response = client.get(f"/v1/revenue/{path}", headers=acme)
-    assert response.status_code == 422, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    assert response.json()["errors"][0]["field"] == field
+    assert problem_field(client.get(f"/v1/revenue/{path}", headers=acme)) == field
 
 
 @pytest.mark.parametrize("profile", [Profile.EMBEDDED, Profile.SERVER])
 def test_unpublished_marts_are_503_and_keys_are_required(tmp_path: Path, profile: Profile) -> None:
-    empty = Settings(data_dir=tmp_path / "irisx", profile=profile)
-    empty.ensure_dirs()
-    headers = {"X-API-Key": ApiKeyStore(empty.auth_db_path).create("acme")[1]}
-    with TestClient(create_app(empty)) as fresh:
-        for name in ENDPOINTS:
-            assert fresh.get(f"/v1/revenue/{name}").status_code == 401
-            response = fresh.get(f"/v1/revenue/{name}", headers=headers)
-            assert response.status_code == 503, response.text
-            assert response.json()["type"] == "urn:irisx:problem:mart-not-published"
+    assert_unpublished_and_keyed(tmp_path, profile, [f"/v1/revenue/{name}" for name in ENDPOINTS])
 
 
 def test_server_profile_answers_503_with_retry_after_while_chdb_is_held(tmp_path: Path) -> None:
@@ -265,7 +232,7 @@ def test_server_profile_answers_503_with_retry_after_while_chdb_is_held(tmp_path
     server = Settings(data_dir=tmp_path / "irisx", profile=Profile.SERVER)
     server.ensure_dirs()
     publish_to_chdb(server.chdb_dir, {"customer_ltv": HAND_MARTS["customer_ltv"]})
-    headers = {"X-API-Key": ApiKeyStore(server.auth_db_path).create("acme")[1]}
+    headers = api_key(server, "acme")
     app = create_app(server)
     app.state.mart_reader = ClickHouseMartReader(
         server.warehouse_dsn, chdb_folder=server.chdb_dir, open_timeout_s=1

@@ -16,7 +16,6 @@ Hand-worked data:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -28,9 +27,7 @@ from typer.testing import CliRunner
 from config import Settings
 from irisx.cli import app as cli_app
 from pipelines.wfm.build import ACCURACY_SCHEMA, FORECAST_INTERVALS_SCHEMA
-from serving.app import create_app
-from serving.auth import ApiKeyStore
-from warehouse import write_parquet_atomic
+from tests.api_support import publish_parquet
 
 ORIGIN = datetime(2025, 3, 20, tzinfo=UTC)
 MADE_AT = datetime(2025, 3, 20, 3, 30, tzinfo=UTC)
@@ -123,25 +120,8 @@ def settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
             schema=ACCURACY_SCHEMA,
         ),
     }
-    for mart, table in marts.items():
-        write_parquet_atomic(table, built.marts_dir / f"{mart}.parquet")
+    publish_parquet(built, marts)
     return built
-
-
-@pytest.fixture(scope="module")
-def client(settings: Settings) -> Iterator[TestClient]:
-    with TestClient(create_app(settings)) as test_client:
-        yield test_client
-
-
-@pytest.fixture(scope="module")
-def acme(settings: Settings) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("acme")[1]}
-
-
-@pytest.fixture(scope="module")
-def globex(settings: Settings) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create("globex")[1]}
 
 
 def _post(client: TestClient, path: str, body: dict[str, Any], headers: dict[str, str]) -> Any:

@@ -61,13 +61,19 @@ def _create_raw_tables_v1(database: str, cluster: str | None) -> list[str]:
     return statements
 
 
-def _create_subscription_periods_v2(database: str, cluster: str | None) -> list[str]:
-    """``irisx import subscriptions`` rows (ingest.subscriptions.SCHEMA), frozen here as shipped.
-    Replacing on the full key keeps one copy of a re-imported file; older imports of a tenant
-    are deleted by the importer (warehouse.subscription_periods)."""
+def _import_table_sql(
+    table: str,
+    columns: Sequence[tuple[str, str]],
+    order_by: str,
+    shard_key: str,
+    database: str,
+    cluster: str | None,
+) -> list[str]:
+    """An imported reference table: a ReplacingMergeTree on ``imported_at`` (replicated on a
+    cluster, with a Distributed table sharded by ``shard_key`` in front)."""
     check_database_name(database)
     on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
-    local = local_table_name("subscription_periods", cluster)
+    local = local_table_name(table, cluster)
     if cluster:
         engine = (
             f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', "
@@ -75,27 +81,45 @@ def _create_subscription_periods_v2(database: str, cluster: str | None) -> list[
         )
     else:
         engine = "ReplacingMergeTree(imported_at)"
+    column_lines = ",\n".join(f"    `{name}` {kind}" for name, kind in columns)
     statements = [
-        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n"
-        "    `tenant_id` String,\n"
-        "    `subscription_id` String,\n"
-        "    `customer_id` String,\n"
-        "    `start_date` Date32,\n"
-        "    `end_date` Nullable(Date32),\n"
-        "    `monthly_amount` Decimal(18, 6),\n"
-        "    `currency` LowCardinality(String),\n"
-        "    `import_id` String,\n"
-        "    `imported_at` DateTime64(6, 'UTC')\n"
-        f")\nENGINE = {engine}\n"
-        "ORDER BY (tenant_id, import_id, subscription_id, start_date)"
+        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n{column_lines}\n"
+        f")\nENGINE = {engine}\nORDER BY ({order_by})"
     ]
     if cluster:
         statements.append(
-            f"CREATE TABLE IF NOT EXISTS {database}.subscription_periods{on_cluster}"
+            f"CREATE TABLE IF NOT EXISTS {database}.{table}{on_cluster}"
             f" AS {database}.{local}\n"
-            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64(tenant_id))"
+            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64({shard_key}))"
         )
     return statements
+
+
+#: The import's own columns; every imported table ends with these two.
+_IMPORT_COLUMNS = (("import_id", "String"), ("imported_at", "DateTime64(6, 'UTC')"))
+
+
+def _create_subscription_periods_v2(database: str, cluster: str | None) -> list[str]:
+    """``irisx import subscriptions`` rows (ingest.subscriptions.SCHEMA), frozen here as shipped.
+    Replacing on the full key keeps one copy of a re-imported file; older imports of a tenant
+    are deleted by the importer (warehouse.subscription_periods)."""
+    columns = (
+        ("tenant_id", "String"),
+        ("subscription_id", "String"),
+        ("customer_id", "String"),
+        ("start_date", "Date32"),
+        ("end_date", "Nullable(Date32)"),
+        ("monthly_amount", "Decimal(18, 6)"),
+        ("currency", "LowCardinality(String)"),
+    )
+    return _import_table_sql(
+        "subscription_periods",
+        columns + _IMPORT_COLUMNS,
+        "tenant_id, import_id, subscription_id, start_date",
+        "tenant_id",
+        database,
+        cluster,
+    )
 
 
 def _add_billing_included_usage_v3(database: str, cluster: str | None) -> list[str]:
@@ -115,37 +139,23 @@ def _create_wfm_plan_intervals_v4(database: str, cluster: str | None) -> list[st
     """``irisx wfm plan import`` rows (ingest.wfm_plan.SCHEMA), frozen here as shipped. Imports
     accumulate; replacing on the full key keeps one copy of a re-imported file, and dbt staging
     keeps each interval's latest import."""
-    check_database_name(database)
-    on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
-    local = local_table_name("wfm_plan_intervals", cluster)
-    if cluster:
-        engine = (
-            f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', "
-            "'{replica}', imported_at)"
-        )
-    else:
-        engine = "ReplacingMergeTree(imported_at)"
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n"
-        "    `tenant_id` String,\n"
-        "    `queue_id` String,\n"
-        "    `interval_start` DateTime64(6, 'UTC'),\n"
-        "    `planned_calls` Float64,\n"
-        "    `planned_aht_sec` Float64,\n"
-        "    `planned_agents` Float64,\n"
-        "    `planned_service_level` Nullable(Float64),\n"
-        "    `import_id` String,\n"
-        "    `imported_at` DateTime64(6, 'UTC')\n"
-        f")\nENGINE = {engine}\n"
-        "ORDER BY (tenant_id, queue_id, interval_start, import_id)"
-    ]
-    if cluster:
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {database}.wfm_plan_intervals{on_cluster}"
-            f" AS {database}.{local}\n"
-            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64(tenant_id))"
-        )
-    return statements
+    columns = (
+        ("tenant_id", "String"),
+        ("queue_id", "String"),
+        ("interval_start", "DateTime64(6, 'UTC')"),
+        ("planned_calls", "Float64"),
+        ("planned_aht_sec", "Float64"),
+        ("planned_agents", "Float64"),
+        ("planned_service_level", "Nullable(Float64)"),
+    )
+    return _import_table_sql(
+        "wfm_plan_intervals",
+        columns + _IMPORT_COLUMNS,
+        "tenant_id, queue_id, interval_start, import_id",
+        "tenant_id",
+        database,
+        cluster,
+    )
 
 
 def _create_fx_rates_v5(database: str, cluster: str | None) -> list[str]:
@@ -153,34 +163,20 @@ def _create_fx_rates_v5(database: str, cluster: str | None) -> list[str]:
     reference data (no tenant). Imports accumulate; replacing on the full key keeps one copy of
     a re-imported file, and dbt staging keeps each (rate_date, pair)'s latest import. On a
     cluster the Distributed table shards by currency (a few rows; any node reads them all)."""
-    check_database_name(database)
-    on_cluster = f" ON CLUSTER '{check_cluster_name(cluster)}'" if cluster else ""
-    local = local_table_name("fx_rates", cluster)
-    if cluster:
-        engine = (
-            f"ReplicatedReplacingMergeTree('/clickhouse/tables/{{shard}}/{database}/{local}', "
-            "'{replica}', imported_at)"
-        )
-    else:
-        engine = "ReplacingMergeTree(imported_at)"
-    statements = [
-        f"CREATE TABLE IF NOT EXISTS {database}.{local}{on_cluster}\n(\n"
-        "    `rate_date` Date32,\n"
-        "    `currency` LowCardinality(String),\n"
-        "    `quote_currency` LowCardinality(String),\n"
-        "    `rate` Decimal(18, 6),\n"
-        "    `import_id` String,\n"
-        "    `imported_at` DateTime64(6, 'UTC')\n"
-        f")\nENGINE = {engine}\n"
-        "ORDER BY (currency, quote_currency, rate_date, import_id)"
-    ]
-    if cluster:
-        statements.append(
-            f"CREATE TABLE IF NOT EXISTS {database}.fx_rates{on_cluster}"
-            f" AS {database}.{local}\n"
-            f"ENGINE = Distributed('{cluster}', '{database}', '{local}', cityHash64(currency))"
-        )
-    return statements
+    columns = (
+        ("rate_date", "Date32"),
+        ("currency", "LowCardinality(String)"),
+        ("quote_currency", "LowCardinality(String)"),
+        ("rate", "Decimal(18, 6)"),
+    )
+    return _import_table_sql(
+        "fx_rates",
+        columns + _IMPORT_COLUMNS,
+        "currency, quote_currency, rate_date, import_id",
+        "currency",
+        database,
+        cluster,
+    )
 
 
 #: Every migration, in order. Append only; never edit or renumber one that has shipped.

@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
-from typing import Annotated, NoReturn
+from datetime import date
+from typing import Annotated
 
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, ConfigDict, Field
 
 from ingest.contracts import Direction
 from serving.api.deps import CurrentTenant, MartReaderDep
 from serving.api.problems import problem_responses
+from serving.api.ranges import DAYS, IsoDate, RangedMartRead, RangePolicy
 from serving.marts import CALL_KPIS_DAILY
-from warehouse.marts import DateRange, MartReader
 
 router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
 
@@ -23,33 +20,8 @@ router = APIRouter(prefix="/v1/kpis", tags=["kpis"])
 MAX_RANGE_DAYS = 366
 #: Days returned when the request leaves one or both ends of the range open.
 DEFAULT_WINDOW_DAYS = 30
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-
-_ROW_COLUMNS = (
-    "call_date",
-    "direction",
-    "offered",
-    "answered",
-    "queued",
-    "abandoned",
-    "answered_within_20s",
-    "total_billsec",
-    "asr",
-    "acd_sec",
-    "aht_sec",
-    "abandon_rate",
-    "service_level_20s",
-)
-
-
-def _iso_date(value: object) -> object:
-    # Only YYYY-MM-DD: pydantic alone would also take "0" (as 1970-01-01) or a timestamp.
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise PydanticCustomError("date_format", "expected a calendar date as YYYY-MM-DD")
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
+#: The range policy: a default window of 30 days anchored on the tenant's latest day.
+DAILY_KPI_DAYS = RangePolicy(DAYS, DEFAULT_WINDOW_DAYS, MAX_RANGE_DAYS)
 
 
 class DailyCallKpisQuery(BaseModel):
@@ -106,6 +78,11 @@ class DailyCallKpis(BaseModel):
     rows: list[DailyCallKpiRow] = Field(description="One row per day and direction, by date")
 
 
+_DAILY_KPIS = RangedMartRead(
+    CALL_KPIS_DAILY, DailyCallKpis, "call_date", DAILY_KPI_DAYS, ("call_date", "direction")
+)
+
+
 @router.get(
     "/calls/daily",
     operation_id="getDailyCallKpis",
@@ -118,62 +95,11 @@ def get_daily_call_kpis(
     tenant_id: CurrentTenant,
     reader: MartReaderDep,
 ) -> DailyCallKpis:
-    date_from, date_to = _resolve_range(query, tenant_id, reader)
-    table = reader.read_for_tenant(
-        CALL_KPIS_DAILY,
+    return _DAILY_KPIS(
+        reader,
         tenant_id,
-        columns=_ROW_COLUMNS,
-        date_range=DateRange("call_date", date_from, date_to),
-        equals={"direction": query.direction.value} if query.direction else None,
-        order_by=("call_date", "direction"),
-    )
-    return DailyCallKpis(
-        tenant_id=tenant_id,
-        date_from=date_from,
-        date_to=date_to,
-        direction=query.direction,
-        rows=[DailyCallKpiRow.model_validate(row) for row in table.to_pylist()],
-    )
-
-
-def _resolve_range(
-    query: DailyCallKpisQuery, tenant_id: str, reader: MartReader
-) -> tuple[date, date]:
-    """The inclusive range to answer: the one asked for, or a default window (then checked)."""
-    window = timedelta(days=DEFAULT_WINDOW_DAYS - 1)
-    date_from, date_to = query.date_from, query.date_to
-    if date_to is None:
-        if date_from is not None:
-            date_to = _shift(date_from, window, "from")
-        else:
-            # Anchored on the data, not the clock: a tenant whose data stops still sees it.
-            latest = reader.latest_for_tenant(CALL_KPIS_DAILY, tenant_id, "call_date")
-            date_to = latest if isinstance(latest, date) else datetime.now(UTC).date()
-    if date_from is None:
-        date_from = _shift(date_to, -window, "to")
-    _check_range(date_from, date_to)
-    return date_from, date_to
-
-
-def _shift(day: date, by: timedelta, field: str) -> date:
-    try:
-        return day + by
-    except OverflowError:  # a window past year 1 or 9999
-        _invalid(field, f"a {DEFAULT_WINDOW_DAYS}-day window from {day} leaves the calendar", day)
-
-
-def _check_range(date_from: date, date_to: date) -> None:
-    days = (date_to - date_from).days + 1
-    if days < 1:
-        message = f"'to' ({date_to}) must be on or after 'from' ({date_from})"
-    elif days > MAX_RANGE_DAYS:
-        message = f"the range spans {days} days; at most {MAX_RANGE_DAYS} are allowed"
-    else:
-        return
-    _invalid("to", message, date_to)
-
-
-def _invalid(field: str, message: str, value: date) -> NoReturn:
-    raise RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "date_range", "input": str(value)}]
+        query.date_from,
+        query.date_to,
+        {"direction": query.direction.value if query.direction else None},
+        page_fields={"direction": query.direction},
     )

@@ -8,33 +8,33 @@ ratios and money are decimals serialised as JSON strings; MOS and scores are flo
 
 from __future__ import annotations
 
-import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Literal, NoReturn
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field
 
 from serving.api.deps import CurrentTenant, MartReaderDep
 from serving.api.problems import problem_responses
+from serving.api.ranges import (
+    DAYS,
+    MONTHS,
+    DayPage,
+    DayRangeQuery,
+    MonthPage,
+    MonthRangeQuery,
+    RangedMartRead,
+    RangePolicy,
+)
 from serving.marts import CARRIER_SCORECARD, QUALITY_ALERTS, QUALITY_REVENUE_IMPACT
-from warehouse.marts import DateRange, MartReader
 
 router = APIRouter(prefix="/v1/quality", tags=["quality"])
 
-#: Longest day range one request may ask for, both ends included (a leap year).
-MAX_RANGE_DAYS = 366
-#: Days answered when a day range leaves one or both ends open.
-DEFAULT_WINDOW_DAYS = 30
-#: Months answered when a month range leaves one or both ends open; the longest month range.
-DEFAULT_WINDOW_MONTHS = 12
-MAX_RANGE_MONTHS = 120
+#: Day ranges: 30 days by default, at most a (leap) year; month ranges: 12 months, at most 120.
+CARRIER_DAYS = RangePolicy(DAYS, default_span=30, max_span=366)
+IMPACT_MONTHS = RangePolicy(MONTHS, default_span=12, max_span=120)
 _ERRORS = problem_responses(401, 422, 500, 503)
-_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 Severity = Literal["warning", "critical"]
 AlertRule = Literal["threshold", "baseline", "threshold+baseline"]
@@ -42,51 +42,13 @@ MosBand = Literal["good", "fair", "poor"]
 PoorShareBand = Literal["low", "elevated", "high"]
 
 
-def _iso_date(value: object) -> object:
-    # Only YYYY-MM-DD: pydantic alone would also take "0" (as 1970-01-01) or a timestamp.
-    if isinstance(value, str) and not _ISO_DATE.match(value):
-        raise PydanticCustomError("date_format", "expected a calendar date as YYYY-MM-DD")
-    return value
+class CarrierDayQuery(DayRangeQuery):
+    """A day range and, optionally, one carrier."""
 
-
-def _month(value: object) -> object:
-    if isinstance(value, str):
-        match = _MONTH.match(value)
-        if match is None or not 1 <= int(match.group(2)) <= 12:
-            raise PydanticCustomError("month_format", "expected a month as YYYY-MM")
-        return date(int(match.group(1)), int(match.group(2)), 1)
-    return value
-
-
-IsoDate = Annotated[date, BeforeValidator(_iso_date)]
-Month = Annotated[date, BeforeValidator(_month)]
-
-
-class DayRangeQuery(BaseModel):
-    """Query parameters. Unknown parameters (``tenant_id`` included) are rejected with 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    date_from: IsoDate | None = Field(
-        default=None,
-        alias="from",
-        description=(
-            f"First day, YYYY-MM-DD (included). Default: {DEFAULT_WINDOW_DAYS} days up to 'to'"
-        ),
-    )
-    date_to: IsoDate | None = Field(
-        default=None,
-        alias="to",
-        description=(
-            f"Last day, YYYY-MM-DD (included; at most {MAX_RANGE_DAYS} days after 'from'). "
-            f"Default: {DEFAULT_WINDOW_DAYS} days from 'from', or without 'from' the tenant's "
-            "latest day in the mart"
-        ),
-    )
     carrier_id: str | None = Field(default=None, max_length=128, description="Only this carrier")
 
 
-class CarrierQuery(DayRangeQuery):
+class CarrierQuery(CarrierDayQuery):
     """A day range (UTC days of the calls' start), optionally one carrier and one currency."""
 
     currency: str | None = Field(
@@ -94,33 +56,10 @@ class CarrierQuery(DayRangeQuery):
     )
 
 
-class AlertQuery(DayRangeQuery):
+class AlertQuery(CarrierDayQuery):
     """A day range (UTC day each alert's window starts), optionally one carrier and severity."""
 
     severity: Severity | None = Field(default=None, description="Only alerts of this severity")
-
-
-class MonthRangeQuery(BaseModel):
-    """Query parameters. Unknown parameters (``tenant_id`` included) are rejected with 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    month_from: Month | None = Field(
-        default=None,
-        alias="from",
-        description=(
-            f"First month, YYYY-MM (included). Default: {DEFAULT_WINDOW_MONTHS} months up to 'to'"
-        ),
-    )
-    month_to: Month | None = Field(
-        default=None,
-        alias="to",
-        description=(
-            f"Last month, YYYY-MM (included; at most {MAX_RANGE_MONTHS} months after 'from'). "
-            f"Default: {DEFAULT_WINDOW_MONTHS} months from 'from', or without 'from' the "
-            "tenant's latest month in the mart"
-        ),
-    )
 
 
 class CarrierScorecardRow(BaseModel):
@@ -233,32 +172,37 @@ class QualityRevenueRow(BaseModel):
     )
 
 
-class CarrierScorecardPage(BaseModel):
+class CarrierScorecardPage(DayPage[CarrierScorecardRow]):
     """The caller's scorecard rows in the day range, by day, currency, then carrier."""
 
-    tenant_id: str = Field(description="The tenant of the API key")
-    date_from: date = Field(description="First day answered (included)")
-    date_to: date = Field(description="Last day answered (included)")
-    rows: list[CarrierScorecardRow] = Field(description="One row per carrier, day and currency")
 
-
-class QualityAlertPage(BaseModel):
+class QualityAlertPage(DayPage[QualityAlertRow]):
     """The caller's alerts whose window starts in the day range, by window start, then
     carrier."""
 
-    tenant_id: str = Field(description="The tenant of the API key")
-    date_from: date = Field(description="First day answered (included)")
-    date_to: date = Field(description="Last day answered (included)")
-    rows: list[QualityAlertRow] = Field(description="One row per alert")
 
-
-class QualityRevenuePage(BaseModel):
+class QualityRevenuePage(MonthPage[QualityRevenueRow]):
     """The caller's quality and revenue rows in the month range, by month."""
 
-    tenant_id: str = Field(description="The tenant of the API key")
-    month_from: date = Field(description="First month answered (its first day)")
-    month_to: date = Field(description="Last month answered (its first day)")
-    rows: list[QualityRevenueRow] = Field(description="One row per month with call quality")
+
+_SCORECARD = RangedMartRead(
+    CARRIER_SCORECARD,
+    CarrierScorecardPage,
+    "call_date",
+    CARRIER_DAYS,
+    ("call_date", "currency", "carrier_id"),
+)
+_ALERTS = RangedMartRead(
+    QUALITY_ALERTS, QualityAlertPage, "alert_date", CARRIER_DAYS, ("window_start", "carrier_id")
+)
+_REVENUE_IMPACT = RangedMartRead(
+    QUALITY_REVENUE_IMPACT,
+    QualityRevenuePage,
+    "month",
+    IMPACT_MONTHS,
+    ("month",),
+    range_fields=("month_from", "month_to"),
+)
 
 
 @router.get(
@@ -274,21 +218,7 @@ def get_carrier_scorecard(
     """Each carrier's signalling, media quality and money per UTC day and currency, its score
     rank among the tenant's carriers and the change on the day before (mart
     ``carrier_scorecard``)."""
-    date_from, date_to = _day_range(query, reader, CARRIER_SCORECARD, "call_date", tenant_id)
-    table = reader.read_for_tenant(
-        CARRIER_SCORECARD,
-        tenant_id,
-        columns=list(CarrierScorecardRow.model_fields),
-        date_range=DateRange("call_date", date_from, date_to),
-        equals=query.model_dump(include={"carrier_id", "currency"}, exclude_none=True),
-        order_by=("call_date", "currency", "carrier_id"),
-    )
-    return CarrierScorecardPage(
-        tenant_id=tenant_id,
-        date_from=date_from,
-        date_to=date_to,
-        rows=[CarrierScorecardRow.model_validate(row) for row in table.to_pylist()],
-    )
+    return _SCORECARD.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -303,21 +233,7 @@ def get_quality_alerts(
 ) -> QualityAlertPage:
     """Alerts whose window starts in the range: the carrier, the window, the metric, the worst
     hour beside its baseline and thresholds, and the evidence (mart ``quality_alerts``)."""
-    date_from, date_to = _day_range(query, reader, QUALITY_ALERTS, "alert_date", tenant_id)
-    table = reader.read_for_tenant(
-        QUALITY_ALERTS,
-        tenant_id,
-        columns=list(QualityAlertRow.model_fields),
-        date_range=DateRange("alert_date", date_from, date_to),
-        equals=query.model_dump(include={"carrier_id", "severity"}, exclude_none=True),
-        order_by=("window_start", "carrier_id"),
-    )
-    return QualityAlertPage(
-        tenant_id=tenant_id,
-        date_from=date_from,
-        date_to=date_to,
-        rows=[QualityAlertRow.model_validate(row) for row in table.to_pylist()],
-    )
+    return _ALERTS.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -332,83 +248,4 @@ def get_quality_revenue_impact(
 ) -> QualityRevenuePage:
     """The tenant's MOS band and poor-call band per month with its churn, retention and voice
     usage change (mart ``quality_revenue_impact``)."""
-    month_from, month_to = _month_range(query, reader, tenant_id)
-    table = reader.read_for_tenant(
-        QUALITY_REVENUE_IMPACT,
-        tenant_id,
-        columns=list(QualityRevenueRow.model_fields),
-        date_range=DateRange("month", month_from, month_to),
-        order_by=("month",),
-    )
-    return QualityRevenuePage(
-        tenant_id=tenant_id,
-        month_from=month_from,
-        month_to=month_to,
-        rows=[QualityRevenueRow.model_validate(row) for row in table.to_pylist()],
-    )
-
-
-def _day_range(
-    query: DayRangeQuery, reader: MartReader, mart: str, column: str, tenant_id: str
-) -> tuple[date, date]:
-    """The inclusive day range to answer: the one asked for, or a default window."""
-    window = timedelta(days=DEFAULT_WINDOW_DAYS - 1)
-    date_from, date_to = query.date_from, query.date_to
-    if date_to is None:
-        if date_from is not None:
-            date_to = _shift(date_from, window, "from")
-        else:
-            # Anchored on the data, not the clock: a tenant whose data stops still sees it.
-            latest = reader.latest_for_tenant(mart, tenant_id, column)
-            date_to = latest if isinstance(latest, date) else datetime.now(UTC).date()
-    if date_from is None:
-        date_from = _shift(date_to, -window, "to")
-    days = (date_to - date_from).days + 1
-    if days < 1:
-        _invalid("to", f"'to' ({date_to}) must be on or after 'from' ({date_from})", date_to)
-    if days > MAX_RANGE_DAYS:
-        _invalid(
-            "to", f"the range spans {days} days; at most {MAX_RANGE_DAYS} are allowed", date_to
-        )
-    return date_from, date_to
-
-
-def _shift(day: date, by: timedelta, field: str) -> date:
-    try:
-        return day + by
-    except OverflowError:  # a window past year 1 or 9999
-        _invalid(field, f"a {DEFAULT_WINDOW_DAYS}-day window from {day} leaves the calendar", day)
-
-
-def _add_months(month: date, count: int) -> date:
-    index = month.year * 12 + month.month - 1 + count
-    return date(index // 12, index % 12 + 1, 1)
-
-
-def _month_range(query: MonthRangeQuery, reader: MartReader, tenant_id: str) -> tuple[date, date]:
-    """The inclusive month range to answer: the one asked for, or a default window."""
-    month_from, month_to = query.month_from, query.month_to
-    if month_to is None:
-        if month_from is not None:
-            month_to = _add_months(month_from, DEFAULT_WINDOW_MONTHS - 1)
-        else:
-            latest = reader.latest_for_tenant(QUALITY_REVENUE_IMPACT, tenant_id, "month")
-            month_to = (latest if isinstance(latest, date) else datetime.now(UTC).date()).replace(
-                day=1
-            )
-    if month_from is None:
-        month_from = _add_months(month_to, -(DEFAULT_WINDOW_MONTHS - 1))
-    months = (month_to.year - month_from.year) * 12 + month_to.month - month_from.month + 1
-    if months < 1:
-        _invalid("to", f"'to' ({month_to:%Y-%m}) must not be before 'from' ({month_from:%Y-%m})",
-                 month_to)  # fmt: skip
-    if months > MAX_RANGE_MONTHS:
-        _invalid("to", f"the range spans {months} months; at most {MAX_RANGE_MONTHS} are allowed",
-                 month_to)  # fmt: skip
-    return month_from, month_to
-
-
-def _invalid(field: str, message: str, value: date) -> NoReturn:
-    raise RequestValidationError(
-        [{"loc": ("query", field), "msg": message, "type": "date_range", "input": str(value)}]
-    )
+    return _REVENUE_IMPACT.for_query(reader, tenant_id, query)

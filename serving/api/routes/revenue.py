@@ -6,28 +6,25 @@ shared :class:`MartReader`, scoped to the key's tenant, filtered by a month rang
 ratios are decimals, serialised as JSON strings so no digit is lost (``"1234.500000"``).
 
 An endpoint is a declaration: its row model (the columns read, with descriptions), its page
-(``MonthPage[Row]`` under its own schema name), a ``_MartRead`` (mart, date column, order) and a
-route that returns ``_MartRead(...)(reader, tenant, query)``. The query model's filters other than
-the month range (``customer_id``, ``movement``, ``currency``) are equality filters on the columns
-of the same name.
+(``MonthPage[Row]`` under its own schema name), a ``_month_read`` (mart, date column, order)
+and a route that returns ``_month_read(...).for_query(reader, tenant, query)``. The query
+model's filters other than the month range (``customer_id``, ``movement``, ``currency``) are
+equality filters on the columns of the same name.
 """
 
 from __future__ import annotations
 
 import calendar
-import re
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
-from pydantic_core import PydanticCustomError
+from pydantic import BaseModel, Field
 
 from serving.api.deps import CurrentTenant, MartReaderDep
 from serving.api.problems import problem_responses
-from serving.api.ranges import MONTHS, RangePolicy, row_columns
+from serving.api.ranges import MONTHS, MonthPage, MonthRangeQuery, RangedMartRead, RangePolicy
 from serving.marts import (
     CHURN_AND_RETENTION,
     COHORT_RETENTION,
@@ -41,7 +38,6 @@ from serving.marts import (
     SPEND_ALERTS,
     USAGE_AWARE_MRR,
 )
-from warehouse.marts import DateRange, MartReader
 
 router = APIRouter(prefix="/v1/revenue", tags=["revenue"])
 
@@ -49,56 +45,13 @@ router = APIRouter(prefix="/v1/revenue", tags=["revenue"])
 MAX_RANGE_MONTHS = 120
 #: Months answered when the request leaves one or both ends open.
 DEFAULT_WINDOW_MONTHS = 12
-_MONTH = re.compile(r"^(\d{4})-(\d{2})(?:-01)?$")
-#: What the OpenAPI document says a month parameter looks like (not ``format: date``: a
-#: generated client must not send a day other than the first).
-_MONTH_SCHEMA = {
-    "type": "string",
-    "pattern": r"^\d{4}-(0[1-9]|1[0-2])(-01)?$",
-    "examples": ["2024-05"],
-}
 _ERRORS = problem_responses(401, 422, 500, 503)
 #: Month ranges: a default window of 12 months anchored on the tenant's latest month in the mart.
 _MONTH_RANGE = RangePolicy(MONTHS, DEFAULT_WINDOW_MONTHS, MAX_RANGE_MONTHS)
+PageT = TypeVar("PageT", bound=BaseModel)
 
 Movement = Literal["new", "expansion", "contraction", "churn", "reactivation"]
 LtvStatus = Literal["ok", "no_active_customers", "no_customers_at_start", "no_churn"]
-
-
-def _month(value: object) -> object:
-    """``YYYY-MM`` (or the month's first day ``YYYY-MM-01``) → the month's first day."""
-    if isinstance(value, str):
-        match = _MONTH.match(value)
-        if match is None or not 1 <= int(match.group(2)) <= 12:
-            raise PydanticCustomError("month_format", "expected a month as YYYY-MM")
-        return date(int(match.group(1)), int(match.group(2)), 1)
-    return value
-
-
-Month = Annotated[date, BeforeValidator(_month), WithJsonSchema(_MONTH_SCHEMA)]
-
-
-class MonthRangeQuery(BaseModel):
-    """Query parameters. Unknown parameters (``tenant_id`` included) are rejected with 422."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    month_from: Month | None = Field(
-        default=None,
-        alias="from",
-        description=(
-            f"First month, YYYY-MM (included). Default: {DEFAULT_WINDOW_MONTHS} months up to 'to'"
-        ),
-    )
-    month_to: Month | None = Field(
-        default=None,
-        alias="to",
-        description=(
-            f"Last month, YYYY-MM (included; at most {MAX_RANGE_MONTHS} months after 'from'). "
-            f"Default: {DEFAULT_WINDOW_MONTHS} months from 'from', or without 'from' the "
-            "tenant's latest month in the mart"
-        ),
-    )
 
 
 class CustomerMonthQuery(MonthRangeQuery):
@@ -131,24 +84,6 @@ class CreditQuery(CustomerMonthQuery):
     currency: str | None = Field(
         default=None, pattern=_CURRENCY_PATTERN, description=_CURRENCY_DESCRIPTION
     )
-
-
-class MonthRange(BaseModel):
-    """Whose rows, and the month range answered (the request's, or the default window)."""
-
-    tenant_id: str = Field(description="The tenant of the API key")
-    month_from: date = Field(description="First month answered (its first day)")
-    month_to: date = Field(description="Last month answered (its first day)")
-
-
-RowT = TypeVar("RowT", bound=BaseModel)
-
-
-class MonthPage(MonthRange, Generic[RowT]):
-    """The caller's rows of one mart in the month range. Each endpoint's page subclasses
-    ``MonthPage[ItsRow]``, so the OpenAPI document names it (``MrrPage``, ...)."""
-
-    rows: list[RowT] = Field(description="The rows, in the order the page's description states")
 
 
 class MrrRow(BaseModel):
@@ -426,69 +361,56 @@ class SpendAlertPage(MonthPage[SpendAlertRow]):
     then threshold."""
 
 
-PageT = TypeVar("PageT", bound=MonthPage[Any])
+def _last_day(month: date) -> date:
+    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
 
 
-@dataclass(frozen=True)
-class _MartRead(Generic[PageT]):
-    """How one endpoint reads its mart: which mart, which page (its row model names the
-    columns), the date column the month range filters and the order of the rows."""
-
-    mart: str
-    page: type[PageT]
-    order_by: tuple[str, ...]
-    month_column: str = "month"
-    #: The date column holds days: the range covers every day of its months.
-    daily: bool = False
-
-    def __call__(self, reader: MartReader, tenant_id: str, query: MonthRangeQuery) -> PageT:
-        month_from, month_to = _MONTH_RANGE.resolve(
-            query.month_from,
-            query.month_to,
-            lambda: reader.latest_for_tenant(self.mart, tenant_id, self.month_column),
-        )
-        last = _last_day(month_to) if self.daily else month_to
-        # Every other query field is an equality filter on its column (None: not filtered).
-        equals = query.model_dump(exclude={"month_from", "month_to"}, exclude_none=True)
-        table = reader.read_for_tenant(
-            self.mart,
-            tenant_id,
-            columns=row_columns(self.page),
-            date_range=DateRange(self.month_column, month_from, last),
-            equals=equals,
-            order_by=self.order_by,
-        )
-        return self.page.model_validate(
-            {
-                "tenant_id": tenant_id,
-                "month_from": month_from,
-                "month_to": month_to,
-                "rows": table.to_pylist(),
-            }
-        )
+def _month_read(
+    mart: str,
+    page: type[PageT],
+    order_by: tuple[str, ...],
+    month_column: str = "month",
+    *,
+    daily: bool = False,
+) -> RangedMartRead[PageT]:
+    """How one endpoint reads its mart in a month range; ``daily``: the column holds days, so
+    the range covers every day of its months."""
+    return RangedMartRead(
+        mart,
+        page,
+        month_column,
+        _MONTH_RANGE,
+        order_by,
+        range_fields=("month_from", "month_to"),
+        range_end=_last_day if daily else None,
+    )
 
 
-_MRR = _MartRead(MRR_BY_CUSTOMER_MONTH, MrrPage, ("customer_id", "month"))
-_MOVEMENTS = _MartRead(MRR_MOVEMENTS, MovementPage, ("month", "customer_id"))
-_BRIDGE = _MartRead(MRR_BRIDGE, BridgePage, ("month",))
-_CHURN = _MartRead(CHURN_AND_RETENTION, ChurnPage, ("month",))
-_COHORTS = _MartRead(
+_MRR = _month_read(MRR_BY_CUSTOMER_MONTH, MrrPage, ("customer_id", "month"))
+_MOVEMENTS = _month_read(MRR_MOVEMENTS, MovementPage, ("month", "customer_id"))
+_BRIDGE = _month_read(MRR_BRIDGE, BridgePage, ("month",))
+_CHURN = _month_read(CHURN_AND_RETENTION, ChurnPage, ("month",))
+_COHORTS = _month_read(
     COHORT_RETENTION, CohortPage, ("cohort_month", "months_since_signup"), "cohort_month"
 )
-_LTV = _MartRead(CUSTOMER_LTV, LtvPage, ("month",))
-_USAGE = _MartRead(USAGE_AWARE_MRR, UsagePage, ("customer_id", "month"))
-_USAGE_MOVEMENTS = _MartRead(MRR_MOVEMENTS_WITH_USAGE, UsageMovementPage, ("month", "customer_id"))
-_PAYMENT_RECOVERY = _MartRead(
+_LTV = _month_read(CUSTOMER_LTV, LtvPage, ("month",))
+_USAGE = _month_read(USAGE_AWARE_MRR, UsagePage, ("customer_id", "month"))
+_USAGE_MOVEMENTS = _month_read(
+    MRR_MOVEMENTS_WITH_USAGE, UsageMovementPage, ("month", "customer_id")
+)
+_PAYMENT_RECOVERY = _month_read(
     PAYMENT_RECOVERY, PaymentRecoveryPage, ("failure_month", "currency"), "failure_month"
 )
-_CREDITS = _MartRead(
+_CREDITS = _month_read(
     CREDIT_BALANCES,
     CreditBalancePage,
     ("customer_id", "currency", "balance_date"),
     "balance_date",
     daily=True,
 )
-_SPEND_ALERTS = _MartRead(SPEND_ALERTS, SpendAlertPage, ("month", "currency", "threshold_percent"))
+_SPEND_ALERTS = _month_read(
+    SPEND_ALERTS, SpendAlertPage, ("month", "currency", "threshold_percent")
+)
 
 
 @router.get(
@@ -502,7 +424,7 @@ def get_mrr(
     query: Annotated[CustomerMonthQuery, Query()], tenant_id: CurrentTenant, reader: MartReaderDep
 ) -> MrrPage:
     """MRR of each customer at each month's end (mart ``mrr_by_customer_month``)."""
-    return _MRR(reader, tenant_id, query)
+    return _MRR.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -516,7 +438,7 @@ def get_movements(
     query: Annotated[MovementQuery, Query()], tenant_id: CurrentTenant, reader: MartReaderDep
 ) -> MovementPage:
     """One row per customer and month whose MRR changed (mart ``mrr_movements``)."""
-    return _MOVEMENTS(reader, tenant_id, query)
+    return _MOVEMENTS.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -530,7 +452,7 @@ def get_bridge(
     query: Annotated[MonthRangeQuery, Query()], tenant_id: CurrentTenant, reader: MartReaderDep
 ) -> BridgePage:
     """Opening MRR, each movement and closing MRR per month (mart ``mrr_bridge``)."""
-    return _BRIDGE(reader, tenant_id, query)
+    return _BRIDGE.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -544,7 +466,7 @@ def get_churn(
     query: Annotated[MonthRangeQuery, Query()], tenant_id: CurrentTenant, reader: MartReaderDep
 ) -> ChurnPage:
     """Logo and revenue churn, GRR, NRR and quick ratio (mart ``churn_and_retention``)."""
-    return _CHURN(reader, tenant_id, query)
+    return _CHURN.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -559,7 +481,7 @@ def get_cohorts(
 ) -> CohortPage:
     """Each cohort (month of first MRR) in the range, at every age up to the as-of month
     (mart ``cohort_retention``)."""
-    return _COHORTS(reader, tenant_id, query)
+    return _COHORTS.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -574,7 +496,7 @@ def get_ltv(
 ) -> LtvPage:
     """ARPA, monthly logo churn and LTV over the 12 months ending with each month; a null LTV
     says why in ``ltv_status`` (mart ``customer_ltv``)."""
-    return _LTV(reader, tenant_id, query)
+    return _LTV.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -589,7 +511,7 @@ def get_usage(
 ) -> UsagePage:
     """Committed MRR beside usage revenue, usage run-rate, overage and their total per customer
     and month (mart ``usage_aware_mrr``)."""
-    return _USAGE(reader, tenant_id, query)
+    return _USAGE.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -604,7 +526,7 @@ def get_usage_movements(
 ) -> UsageMovementPage:
     """One row per customer and month whose total MRR (committed + usage run-rate) changed
     (mart ``mrr_movements_with_usage``)."""
-    return _USAGE_MOVEMENTS(reader, tenant_id, query)
+    return _USAGE_MOVEMENTS.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -619,7 +541,7 @@ def get_payment_recovery(
 ) -> PaymentRecoveryPage:
     """Recovered, written-off and open failed invoices, recovery rates and days to recover, by
     month of the invoices' first failure and currency (mart ``payment_recovery``)."""
-    return _PAYMENT_RECOVERY(reader, tenant_id, query)
+    return _PAYMENT_RECOVERY.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -634,7 +556,7 @@ def get_credits(
 ) -> CreditBalancePage:
     """Each customer's credit granted, used, expired, balance, burn rate and runway on every day
     of the range's months (mart ``credit_balances``)."""
-    return _CREDITS(reader, tenant_id, query)
+    return _CREDITS.for_query(reader, tenant_id, query)
 
 
 @router.get(
@@ -649,8 +571,4 @@ def get_spend_alerts(
 ) -> SpendAlertPage:
     """The first day each budget threshold was reached in a month, with the forecast month-end
     spend (mart ``spend_alerts``)."""
-    return _SPEND_ALERTS(reader, tenant_id, query)
-
-
-def _last_day(month: date) -> date:
-    return month.replace(day=calendar.monthrange(month.year, month.month)[1])
+    return _SPEND_ALERTS.for_query(reader, tenant_id, query)
