@@ -35,7 +35,7 @@ from config import Profile, Settings
 from ingest.contracts import FAMILIES, models_to_table
 from serving.api.deps import get_now
 from serving.app import create_app
-from serving.auth import ApiKeyStore
+from tests.api_support import api_key
 from tests.event_samples import call_record
 from tests.serving_live.test_live_wallboard_routes import NOW
 from warehouse import ParquetLake
@@ -164,14 +164,10 @@ def client(app_settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def _key(settings: Settings, tenant: str) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create(tenant)[1]}
-
-
 def test_live_queues_are_the_hand_worked_figures(
     client: TestClient, app_settings: Settings
 ) -> None:
-    response = client.get("/v1/live/queues?minutes=5", headers=_key(app_settings, "acme"))
+    response = client.get("/v1/live/queues?minutes=5", headers=api_key(app_settings, "acme"))
     assert response.status_code == 200, response.text
     assert response.json() == {
         "minutes": 5,
@@ -183,7 +179,7 @@ def test_live_queues_are_the_hand_worked_figures(
 
 
 def test_one_queue_and_a_wider_window(client: TestClient, app_settings: Settings) -> None:
-    headers = _key(app_settings, "acme")
+    headers = api_key(app_settings, "acme")
     only_q2 = client.get("/v1/live/queues?minutes=5&queue_id=q2", headers=headers).json()
     assert only_q2["queues"] == [Q2]
     unknown = client.get("/v1/live/queues?minutes=5&queue_id=q9", headers=headers).json()
@@ -202,11 +198,11 @@ def test_one_queue_and_a_wider_window(client: TestClient, app_settings: Settings
 def test_live_queues_never_show_another_tenants_rows(
     client: TestClient, app_settings: Settings
 ) -> None:
-    globex = client.get("/v1/live/queues?minutes=5", headers=_key(app_settings, "globex")).json()
+    globex = client.get("/v1/live/queues?minutes=5", headers=api_key(app_settings, "globex")).json()
     assert [(q["queue_id"], q["offered"], q["asa_sec"]) for q in globex["queues"]] == [
         ("q1", 1, None)  # g1 was answered without an agent: not handled
     ]
-    nobody = client.get("/v1/live/queues", headers=_key(app_settings, "initech")).json()
+    nobody = client.get("/v1/live/queues", headers=api_key(app_settings, "initech")).json()
     assert nobody["queues"] == []
 
 
@@ -223,7 +219,7 @@ def test_live_queues_never_show_another_tenants_rows(
 def test_bad_parameters_are_validation_problems(
     client: TestClient, app_settings: Settings, query: str, field: str
 ) -> None:
-    response = client.get(f"/v1/live/queues?{query}", headers=_key(app_settings, "acme"))
+    response = client.get(f"/v1/live/queues?{query}", headers=api_key(app_settings, "acme"))
     assert response.status_code == 422, response.text
     assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["errors"][0]["field"] == field
@@ -236,7 +232,7 @@ def test_live_queues_need_a_key(client: TestClient) -> None:
 
 
 def test_wallboard_frames_carry_the_queues(client: TestClient, app_settings: Settings) -> None:
-    headers = _key(app_settings, "acme")
+    headers = api_key(app_settings, "acme")
     with client.websocket_connect(
         "/v1/live/wallboard?minutes=5&interval_s=0.05", headers=headers
     ) as socket:

@@ -22,9 +22,9 @@ from fastapi.testclient import TestClient
 from config import Settings
 from serving.api.deps import get_now
 from serving.app import create_app
-from serving.auth import ApiKeyStore
 from telephony.simulator.config import SimulationConfig
 from telephony.simulator.engine import simulate
+from tests.api_support import api_key
 from tests.serving_live.test_live_wallboard_routes import NOW, hand_worked_events
 from warehouse import ParquetLake
 from warehouse.hotstore import PostgresHotStore, QueueStats
@@ -126,14 +126,10 @@ def embedded(settings: Settings) -> Iterator[TestClient]:
         yield client
 
 
-def _key(settings: Settings, tenant: str) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create(tenant)[1]}
-
-
 def test_embedded_live_calls_are_the_hand_worked_totals(
     embedded: TestClient, settings: Settings
 ) -> None:
-    response = embedded.get("/v1/live/calls?minutes=5", headers=_key(settings, "acme"))
+    response = embedded.get("/v1/live/calls?minutes=5", headers=api_key(settings, "acme"))
     assert response.status_code == 200, response.text
     # Hand-worked in test_live_wallboard_routes' docstring (buckets 10:01..10:05).
     assert response.json() == {
@@ -154,14 +150,14 @@ def test_embedded_live_calls_are_the_hand_worked_totals(
         "asr": pytest.approx(2 / 3),
         "acd_sec": 25.0,
     }
-    wider = embedded.get("/v1/live/calls?minutes=6", headers=_key(settings, "acme")).json()
+    wider = embedded.get("/v1/live/calls?minutes=6", headers=api_key(settings, "acme")).json()
     assert (wider["offered"], wider["answered"]) == (4, 3)  # + w0 at 10:00
-    globex = embedded.get("/v1/live/calls?minutes=5", headers=_key(settings, "globex")).json()
+    globex = embedded.get("/v1/live/calls?minutes=5", headers=api_key(settings, "globex")).json()
     assert (globex["offered"], globex["total_billsec"]) == (1, 25)
 
 
 def test_embedded_live_quality_per_carrier(embedded: TestClient, settings: Settings) -> None:
-    response = embedded.get("/v1/live/quality?minutes=5", headers=_key(settings, "acme"))
+    response = embedded.get("/v1/live/quality?minutes=5", headers=api_key(settings, "acme"))
     assert response.status_code == 200, response.text
     # carrier-a: jitter (20 + 10) / 2 ms, loss (0.25 + 0) / 2, rtt (40 + 60) / 2; the report on
     # a call not in the lake: carrier null, 30 ms, 0.5, no rtt.
@@ -181,12 +177,12 @@ def test_embedded_live_quality_per_carrier(embedded: TestClient, settings: Setti
             "mean_rtt_ms": None,
         },
     ]
-    later = embedded.get("/v1/live/quality?minutes=3", headers=_key(settings, "acme"))
+    later = embedded.get("/v1/live/quality?minutes=3", headers=api_key(settings, "acme"))
     assert later.json()["carriers"] == []
 
 
 def test_embedded_wallboard_streams_from_the_lake(embedded: TestClient, settings: Settings) -> None:
-    headers = _key(settings, "acme")
+    headers = api_key(settings, "acme")
     with embedded.websocket_connect(
         "/v1/live/wallboard?minutes=5&interval_s=0.05", headers=headers
     ) as socket:
@@ -200,7 +196,7 @@ def test_embedded_wallboard_streams_from_the_lake(embedded: TestClient, settings
 def test_an_empty_lake_answers_zeros(settings: Settings) -> None:
     """No event was ever ingested (the lake folder is not even initialised)."""
     with TestClient(create_app(settings)) as client:
-        headers = _key(settings, "acme")
+        headers = api_key(settings, "acme")
         calls = client.get("/v1/live/calls", headers=headers)
         quality = client.get("/v1/live/quality", headers=headers)
     assert calls.status_code == 200, calls.text

@@ -29,7 +29,7 @@ from config import Profile, Settings
 from ingest.contracts import FAMILIES, models_to_table
 from serving.api.deps import get_now
 from serving.app import create_app
-from serving.auth import ApiKeyStore
+from tests.api_support import api_key
 from tests.event_samples import call_record, rtcp_record
 from warehouse.hotstore import PostgresHotStore
 
@@ -111,14 +111,10 @@ def client(server_settings: Settings) -> Iterator[TestClient]:
         yield test_client
 
 
-def _key(settings: Settings, tenant: str) -> dict[str, str]:
-    return {"X-API-Key": ApiKeyStore(settings.auth_db_path).create(tenant)[1]}
-
-
 def test_live_calls_are_the_hand_worked_totals_of_the_window(
     client: TestClient, server_settings: Settings
 ) -> None:
-    response = client.get("/v1/live/calls?minutes=5", headers=_key(server_settings, "acme"))
+    response = client.get("/v1/live/calls?minutes=5", headers=api_key(server_settings, "acme"))
     assert response.status_code == 200, response.text
     assert response.json() == {
         "minutes": 5,
@@ -138,7 +134,7 @@ def test_live_calls_are_the_hand_worked_totals_of_the_window(
         "asr": pytest.approx(2 / 3),
         "acd_sec": 25.0,
     }
-    wider = client.get("/v1/live/calls?minutes=6", headers=_key(server_settings, "acme")).json()
+    wider = client.get("/v1/live/calls?minutes=6", headers=api_key(server_settings, "acme")).json()
     assert (wider["window_start"], wider["offered"], wider["answered"]) == (
         "2024-05-01T10:00:00Z",
         4,
@@ -149,19 +145,19 @@ def test_live_calls_are_the_hand_worked_totals_of_the_window(
 def test_live_calls_never_show_another_tenants_rows(
     client: TestClient, server_settings: Settings
 ) -> None:
-    globex = client.get("/v1/live/calls?minutes=5", headers=_key(server_settings, "globex"))
+    globex = client.get("/v1/live/calls?minutes=5", headers=api_key(server_settings, "globex"))
     assert (globex.json()["offered"], globex.json()["total_billsec"]) == (1, 25)
-    nobody = client.get("/v1/live/calls", headers=_key(server_settings, "initech")).json()
+    nobody = client.get("/v1/live/calls", headers=api_key(server_settings, "initech")).json()
     assert (nobody["offered"], nobody["asr"], nobody["acd_sec"]) == (0, None, None)
     # A tenant in the query string is not a way around the key's tenant.
     response = client.get(
-        "/v1/live/calls?minutes=5&tenant_id=globex", headers=_key(server_settings, "acme")
+        "/v1/live/calls?minutes=5&tenant_id=globex", headers=api_key(server_settings, "acme")
     )
     assert response.json()["offered"] == 3
 
 
 def test_live_quality_per_carrier(client: TestClient, server_settings: Settings) -> None:
-    response = client.get("/v1/live/quality?minutes=5", headers=_key(server_settings, "acme"))
+    response = client.get("/v1/live/quality?minutes=5", headers=api_key(server_settings, "acme"))
     assert response.status_code == 200, response.text
     answer = response.json()
     assert answer["window_start"] == "2024-05-01T10:01:00Z"
@@ -182,7 +178,7 @@ def test_live_quality_per_carrier(client: TestClient, server_settings: Settings)
         },
     ]
     # 10:02 is outside the last 3 minutes (buckets 10:03..10:05).
-    later = client.get("/v1/live/quality?minutes=3", headers=_key(server_settings, "acme"))
+    later = client.get("/v1/live/quality?minutes=3", headers=api_key(server_settings, "acme"))
     assert later.json()["carriers"] == []
 
 
@@ -190,7 +186,7 @@ def test_live_quality_per_carrier(client: TestClient, server_settings: Settings)
 def test_bad_window_is_a_validation_problem(
     client: TestClient, server_settings: Settings, query: str
 ) -> None:
-    response = client.get(f"/v1/live/calls?{query}", headers=_key(server_settings, "acme"))
+    response = client.get(f"/v1/live/calls?{query}", headers=api_key(server_settings, "acme"))
     assert response.status_code == 422
     assert response.json()["errors"][0]["field"] == "minutes"
 
@@ -211,7 +207,7 @@ def test_unreachable_or_unmigrated_hot_store_is_503(settings: Settings, plain_ds
     unmigrated = unreachable.model_copy(update={"postgres_dsn": plain_dsn})
     for case in (unreachable, unmigrated):
         with TestClient(create_app(case)) as live:
-            response = live.get("/v1/live/calls", headers=_key(settings, "acme"))
+            response = live.get("/v1/live/calls", headers=api_key(settings, "acme"))
         assert response.status_code == 503, response.text
         assert response.headers["Retry-After"] == "5"
         assert response.json()["type"] == "urn:irisx:problem:hot-store-unavailable"
