@@ -55,7 +55,7 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(version, "plain") for version in range(1, 7)]
+    assert versions == [(version, "plain") for version in range(1, 8)]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"

@@ -84,7 +84,13 @@ def test_a_queued_window_survives_a_restart(plain_dsn: str) -> None:
         crashed.insert("call", events.calls())
     with psycopg.connect(plain_dsn) as conn:
         assert conn.execute("select count(*) from call_minute_rollup").fetchone() == (0,)
-        assert conn.execute("select count(*) from rollup_dirty").fetchone() == (1,)
+        # Two ranges, one per day of the batch: not the hull of the whole day between them.
+        assert conn.execute(
+            "select since, until from rollup_dirty_ranges order by since"
+        ).fetchall() == [
+            (datetime(2024, 5, 1, 10, 0, tzinfo=UTC), datetime(2024, 5, 1, 10, 0, 30, tzinfo=UTC)),
+            (datetime(2024, 5, 2, 10, 0, tzinfo=UTC), datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC)),
+        ]
     # ...so the next worker's first refresh rolls those minutes up, and empties the queue.
     with PostgresHotStore(plain_dsn) as restarted:
         restarted.refresh_rollups()
@@ -94,7 +100,7 @@ def test_a_queued_window_survives_a_restart(plain_dsn: str) -> None:
         assert (stats.offered, stats.answered, stats.abandoned) == (4, 3, 1)
         restarted.refresh_rollups()  # nothing queued: a no-op
     with psycopg.connect(plain_dsn) as conn:
-        assert conn.execute("select count(*) from rollup_dirty").fetchone() == (0,)
+        assert conn.execute("select count(*) from rollup_dirty_ranges").fetchone() == (0,)
 
 
 def test_sink_defers_refreshes_within_its_interval_and_flushes(plain_dsn: str) -> None:
@@ -143,3 +149,54 @@ def test_upgrade_to_queue_rollup_fills_it_for_stored_calls(plain_dsn: str) -> No
             "acme", minutes=5, now=datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
         )
     assert queues[0] == events.ACME_1000_Q1_STATS
+
+
+def test_dirty_ranges_merge_rows_closer_than_the_gap() -> None:
+    from warehouse.hotstore.store import dirty_ranges
+
+    def at(minute: int, second: int = 0) -> str:
+        return f"2024-05-01T{10 + minute // 60:02d}:{minute % 60:02d}:{second:02d}Z"
+
+    records = [
+        # 10:00:00-10:00:30 and 10:04:00-10:06:00: 3.5 minutes apart, under the 5-minute gap
+        events.call_record(1),
+        events.call_record(2, start_at=at(4), answer_at=at(4, 5), end_at=at(6), occurred_at=at(6)),
+        # 10:20:00-10:20:30 (an unanswered call: no answer_at), 14 minutes after: a new range
+        events.call_record(
+            3, start_at=at(20), answer_at=None, billsec=0, end_at=at(20, 30), occurred_at=at(20, 30)
+        ),
+        # starts before the second range's end and ends after it: extends it, out of order
+        events.call_record(
+            4, start_at=at(19), answer_at=at(19, 5), end_at=at(25), occurred_at=at(25)
+        ),
+    ]
+    assert dirty_ranges(events.table("call", records), "start_at") == [
+        (datetime(2024, 5, 1, 10, 0, tzinfo=UTC), datetime(2024, 5, 1, 10, 6, tzinfo=UTC)),
+        (datetime(2024, 5, 1, 10, 19, tzinfo=UTC), datetime(2024, 5, 1, 10, 25, tzinfo=UTC)),
+    ]
+
+
+def test_upgrade_to_queue_ranges_keeps_the_queued_hull(plain_dsn: str) -> None:
+    with PostgresHotStore(plain_dsn) as store:
+        store.migrate()
+        store.insert("call", events.calls())
+        # Back to the schema before migration 7: one queued hull, written before the upgrade.
+        store.conn.execute("drop table rollup_dirty_ranges")
+        store.conn.execute(
+            "create table rollup_dirty (id smallint primary key check (id = 1),"
+            " since timestamptz not null, until timestamptz not null)"
+        )
+        store.conn.execute(
+            "insert into rollup_dirty values (1, '2024-05-01 10:00+00', '2024-05-02 10:00:30+00')"
+        )
+        store.conn.execute("delete from schema_migrations where version = 7")
+        assert store.migrate() == [7]
+        assert store.conn.execute("select since, until from rollup_dirty_ranges").fetchall() == [
+            (datetime(2024, 5, 1, 10, tzinfo=UTC), datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC))
+        ]
+        assert store.conn.execute("select to_regclass('rollup_dirty')").fetchone() == (None,)
+        store.refresh_rollups()  # the moved hull rolls up both days
+        stats = store.live_call_stats(
+            "acme", minutes=5, now=datetime(2024, 5, 2, 10, 4, tzinfo=UTC)
+        )
+    assert stats.offered == 1

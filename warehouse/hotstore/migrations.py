@@ -287,13 +287,35 @@ def _queue_rollup(conn: psycopg.Connection, flavour: Flavour, retention_days: in
 
 
 def _queue_all_calls(conn: psycopg.Connection) -> None:
-    """Queue every minute that has calls for the next rollup refresh."""
+    """Queue every minute that has calls for the next rollup refresh, in the queue the schema
+    has at this point: the single hull before migration 7, its ranges table after (a step
+    re-applied on a newer schema, e.g. by an upgrade test)."""
+    if conn.execute("select to_regclass('rollup_dirty_ranges')").fetchone() != (None,):
+        conn.execute(
+            "insert into rollup_dirty_ranges (since, until)"
+            " select min(start_at), max(end_at) from calls having count(*) > 0"
+        )
+        return
     conn.execute(
         "insert into rollup_dirty (id, since, until)"
         " select 1, min(start_at), max(end_at) from calls having count(*) > 0"
         " on conflict (id) do update set since = least(rollup_dirty.since, excluded.since),"
         " until = greatest(rollup_dirty.until, excluded.until)"
     )
+
+
+def _rollup_queue_ranges(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """The queue as a set of time ranges instead of one hull: a late batch and a live one
+    queued together no longer make the next refresh redo every minute between them. The
+    queued hull, if any, moves over as one range."""
+    conn.execute(
+        "create table if not exists rollup_dirty_ranges ("
+        " since timestamptz not null, until timestamptz not null)"
+    )
+    conn.execute(
+        "insert into rollup_dirty_ranges (since, until) select since, until from rollup_dirty"
+    )
+    conn.execute("drop table rollup_dirty")
 
 
 Migration = Callable[[psycopg.Connection, Flavour, int], None]
@@ -306,6 +328,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (4, "rollup refresh queue", _rollup_queue),
     (5, "rollup denominators", _rollup_denominators),
     (6, "queue minute rollup", _queue_rollup),
+    (7, "rollup queue of ranges", _rollup_queue_ranges),
 ]
 
 

@@ -12,6 +12,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+import numpy as np
 import psycopg
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -52,6 +53,60 @@ def _minute_window(since: datetime, until: datetime | None) -> tuple[datetime, d
     first = since.astimezone(UTC).replace(second=0, microsecond=0)
     last = (until or datetime.now(UTC)).astimezone(UTC).replace(second=0, microsecond=0)
     return first, last + timedelta(minutes=2)
+
+
+#: Event-time ranges closer than this are refreshed as one: an extra statement per range costs
+#: more than recomputing a few quiet minutes between them.
+_MERGE_GAP = timedelta(minutes=5)
+
+
+def merge_windows(
+    windows: Iterable[tuple[datetime, datetime]], gap: timedelta = _MERGE_GAP
+) -> list[tuple[datetime, datetime]]:
+    """Sorted, disjoint windows covering ``windows``; ones less than ``gap`` apart are joined."""
+    merged: list[tuple[datetime, datetime]] = []
+    for start, end in sorted(windows):
+        if merged and start <= merged[-1][1] + gap:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def dirty_ranges(table: pa.Table, time_column: str) -> list[tuple[datetime, datetime]]:
+    """The event-time ranges a batch can change in the rollups: per row, from its partition
+    time to its latest timestamp of any kind (a call's RTCP reports fall between its start and
+    end, and the quality rollup takes the carrier from the call), merged across rows."""
+    # Vectorised over int64 microseconds: a Python datetime per row costs more than the rest.
+    start_us = _epoch_us(table.column(time_column))
+    end_us = start_us.copy()
+    for field in table.schema:
+        if pa.types.is_timestamp(field.type) and field.name != time_column:
+            np.maximum(end_us, _epoch_us(table.column(field.name)), out=end_us)
+    order = np.argsort(start_us, kind="stable")
+    start_us, end_us = start_us[order], np.maximum.accumulate(end_us[order])
+    gap_us = _MERGE_GAP // timedelta(microseconds=1)
+    # A new range starts where a row begins more than the gap after every earlier row ended.
+    opens = np.flatnonzero(np.r_[True, start_us[1:] > end_us[:-1] + gap_us])
+    closes = np.r_[opens[1:] - 1, len(start_us) - 1]
+    return [
+        (_from_epoch_us(start_us[i]), _from_epoch_us(end_us[j]))
+        for i, j in zip(opens, closes, strict=True)
+    ]
+
+
+def _epoch_us(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
+    """Microseconds since the epoch; a null is the smallest int64 (never a range's end)."""
+    micros = column.cast(pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    return pc.fill_null(micros, _NULL_US).to_numpy(zero_copy_only=False)
+
+
+def _from_epoch_us(value: np.int64) -> datetime:
+    return _EPOCH + timedelta(microseconds=int(value))
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NULL_US = int(np.iinfo(np.int64).min)
 
 
 def _check_contract(family: str, table: pa.Table, contract: pa.Schema) -> None:
@@ -224,26 +279,19 @@ class PostgresHotStore:
         return inserted
 
     def _mark_dirty(self, hot: HotTable, table: pa.Table) -> None:
-        """Widen the rollup window to this batch: from its earliest partition time to its
-        latest timestamp of any kind (a call's RTCP reports fall between its start and end, and
-        the quality rollup takes the carrier from the call)."""
-        earliest: datetime = pc.min(table.column(hot.time_column)).as_py()
-        latest = max(
-            pc.max(table.column(field.name)).as_py() or earliest
-            for field in table.schema
-            if pa.types.is_timestamp(field.type)
-        )
-        # In the insert's transaction: rows and "roll these minutes up" commit together.
-        self._queue_window(earliest, latest)
+        """Queue the batch's event-time ranges for the rollup refresh, in the insert's
+        transaction (rows and "roll these minutes up" commit together)."""
+        ranges = dirty_ranges(table, hot.time_column)
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into rollup_dirty_ranges (since, until) values (%s, %s)", ranges
+            )
 
-    def _queue_window(self, since: datetime, until: datetime) -> None:
-        """Widen the queued rollup window to cover ``since``..``until``."""
-        self.conn.execute(
-            "insert into rollup_dirty (id, since, until) values (1, %s, %s)"
-            " on conflict (id) do update set since = least(rollup_dirty.since, excluded.since),"
-            " until = greatest(rollup_dirty.until, excluded.until)",
-            (since, until),
-        )
+    def _queue_windows(self, windows: Sequence[tuple[datetime, datetime]]) -> None:
+        with self.conn.cursor() as cursor:
+            cursor.executemany(
+                "insert into rollup_dirty_ranges (since, until) values (%s, %s)", windows
+            )
 
     def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> int:
         """Binary COPY straight into the table; if any row is already there (a re-delivered
@@ -318,60 +366,58 @@ class PostgresHotStore:
     def refresh_rollups(self, since: datetime | None = None, until: datetime | None = None) -> None:
         """Recompute the minute rollups from ``since`` to ``until`` (``since`` alone: to now).
 
-        Without arguments: the queued window, i.e. the event times written since the last
-        refresh. The queue is a row committed with each insert, so the refresh may run later
-        than the write (the stream worker runs it at most once per interval) and a crash in
-        between never leaves rollups stale. Only the minutes the writes can change are redone:
-        the cost follows the batches, not the age of their oldest event."""
+        Without arguments: the queued ranges, i.e. the event times written since the last
+        refresh. The queue is committed with each insert, so the refresh may run later than the
+        write (the stream worker runs it at most once per interval) and a crash in between
+        never leaves rollups stale. Only the minutes the writes can change are redone, range by
+        range: the cost follows the batches, not the distance between a late event and a live
+        one."""
         conn = self.conn
-        queued = since is None
         with conn.transaction():
             # Serialise refreshes: two concurrent delete+insert would each keep the other's rows.
             conn.execute("select pg_advisory_xact_lock(%s)", (_REFRESH_LOCK,))
-            if queued:
-                # Take the queue (writers wait on its row until this commits).
-                row = conn.execute("delete from rollup_dirty returning since, until").fetchone()
-                if row is None:
+            if since is None:
+                # Take the queue. A writer committing after this statement's snapshot leaves its
+                # ranges for the next refresh; one committed before it has its rows visible to
+                # the rollup statements below (read committed: each sees a newer snapshot).
+                queued = conn.execute(
+                    "delete from rollup_dirty_ranges returning since, until"
+                ).fetchall()
+                if not queued:
                     return  # nothing written since the last refresh
-                since, until = row
-            assert since is not None
-            first, end = _minute_window(since, until)
+                windows = merge_windows(_minute_window(start, end) for start, end in queued)
+            else:
+                windows = [_minute_window(since, until)]
             if self.flavour == "plain":
-                conn.execute(
-                    "delete from call_minute_rollup where minute >= %s and minute < %s",
-                    (first, end),
-                )
-                conn.execute("insert into call_minute_rollup" + CALL_ROLLUP_OF_WINDOW, (first, end))
-                conn.execute(
-                    "delete from queue_minute_rollup where minute >= %s and minute < %s",
-                    (first, end),
-                )
-                conn.execute(
-                    "insert into queue_minute_rollup" + QUEUE_ROLLUP_OF_WINDOW, (first, end)
-                )
-            conn.execute(
-                "delete from quality_minute_rollup where minute >= %s and minute < %s",
-                (first, end),
-            )
-            conn.execute(
-                "insert into quality_minute_rollup" + QUALITY_ROLLUP_OF_WINDOW, (first, end)
-            )
+                for first, end in windows:
+                    self._recompute("call_minute_rollup", CALL_ROLLUP_OF_WINDOW, first, end)
+                    self._recompute("queue_minute_rollup", QUEUE_ROLLUP_OF_WINDOW, first, end)
+            for first, end in windows:
+                self._recompute("quality_minute_rollup", QUALITY_ROLLUP_OF_WINDOW, first, end)
         if self.flavour == "timescaledb":
             # refresh_continuous_aggregate refuses to run inside a transaction block, so it
-            # runs after the window was taken; if it fails, the window goes back in the queue.
+            # runs after the ranges were taken; if it fails, they go back in the queue.
             try:
-                for aggregate in _CONTINUOUS_AGGREGATES:
-                    conn.execute(
-                        f"call refresh_continuous_aggregate('{aggregate}', %s::timestamptz,"
-                        " %s::timestamptz)",
-                        (first, end),
-                    )
+                for first, end in windows:
+                    for aggregate in _CONTINUOUS_AGGREGATES:
+                        conn.execute(
+                            f"call refresh_continuous_aggregate('{aggregate}',"
+                            " %s::timestamptz, %s::timestamptz)",
+                            (first, end),
+                        )
             except psycopg.Error:
-                if queued:
+                if since is None:
                     # Best effort: with the connection gone, the policy refreshes the last hours.
                     with contextlib.suppress(psycopg.Error):
-                        self._queue_window(since, until or end)
+                        self._queue_windows(windows)
                 raise
+
+    def _recompute(
+        self, rollup: str, select_of_window: str, first: datetime, end: datetime
+    ) -> None:
+        """Replace ``rollup``'s minutes in [first, end) by ``select_of_window`` over them."""
+        self.conn.execute(f"delete from {rollup} where minute >= %s and minute < %s", (first, end))
+        self.conn.execute(f"insert into {rollup}" + select_of_window, (first, end))
 
     def drop_expired(self, now: datetime | None = None) -> list[str]:
         """Drop raw data older than the retention (whole days) and the rollup rows of those
