@@ -120,7 +120,12 @@ class HotStoreSink:
     not kept there. The minute rollups are refreshed at most every ``refresh_every_s`` (after a
     write, or between batches when the stream is quiet), so a wallboard sees an event within
     about that long after its batch was committed; expired days are dropped hourly. Each insert
-    queues its window in the store itself, so deferring the refresh loses nothing on a crash."""
+    queues its window in the store itself, so deferring the refresh loses nothing on a crash.
+
+    A refresh recomputes its minutes from the raw rows, so under heavy load it costs more the
+    more rows those minutes hold; the interval then stretches to ``refresh_cost_factor`` times
+    the last refresh's duration, which keeps refreshes to at most about 1 / factor of the
+    store's time (freshness degrades gradually instead of refreshes starving the inserts)."""
 
     def __init__(
         self,
@@ -128,11 +133,17 @@ class HotStoreSink:
         *,
         refresh_rollups: bool = True,
         refresh_every_s: float = 0.5,
+        refresh_cost_factor: float = 4.0,
         expire_every_s: float = 3600,
     ) -> None:
+        if refresh_cost_factor < 1:
+            raise ValueError(f"refresh_cost_factor must be >= 1, got {refresh_cost_factor}")
         self.store = store
         self.refresh_rollups = refresh_rollups
         self.refresh_every_s = refresh_every_s
+        self.refresh_cost_factor = refresh_cost_factor
+        #: Duration of the last rollup refresh, seconds.
+        self.last_refresh_s = 0.0
         self.expire_every_s = expire_every_s
         self._migrated = False
         self._next_expiry = 0.0
@@ -170,9 +181,14 @@ class HotStoreSink:
         if not force and time.monotonic() < self._next_refresh:
             return
         self._ensure_migrated()
+        started = time.monotonic()
         self.store.refresh_rollups()
+        finished = time.monotonic()
+        self.last_refresh_s = finished - started
         self._refresh_pending = False
-        self._next_refresh = time.monotonic() + self.refresh_every_s
+        self._next_refresh = finished + max(
+            self.refresh_every_s, self.refresh_cost_factor * self.last_refresh_s
+        )
 
     def close(self) -> None:
         with self._lock:

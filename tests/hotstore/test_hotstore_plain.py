@@ -55,12 +55,35 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(version, "plain") for version in range(1, 8)]
+    assert versions == [(version, "plain") for version in range(1, 9)]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"
     assert types["billsec"] == "bigint"
     assert types["queue_wait_sec"] == "double precision"
+
+
+def test_raw_tables_are_indexed_for_their_reads(plain_dsn: str, store: PostgresHotStore) -> None:
+    """The key, the call lookup of the quality rollup and a BRIN over time; no (tenant, time)
+    b-tree (migration 8: nothing reads by it)."""
+    with psycopg.connect(plain_dsn) as conn:
+        indexes = conn.execute(
+            "select tablename, indexname, indexdef from pg_indexes"
+            " where tablename in ('calls', 'rtcp_reports', 'agent_states')"
+        ).fetchall()
+    methods = {
+        (table, name): definition.split(" USING ")[1].split(" ")[0]
+        for table, name, definition in indexes
+    }
+    assert methods == {
+        ("calls", "calls_pkey"): "btree",
+        ("calls", "calls_tenant_call"): "btree",
+        ("calls", "calls_time_brin"): "brin",
+        ("rtcp_reports", "rtcp_reports_pkey"): "btree",
+        ("rtcp_reports", "rtcp_reports_time_brin"): "brin",
+        ("agent_states", "agent_states_pkey"): "btree",
+        ("agent_states", "agent_states_time_brin"): "brin",
+    }
 
 
 def test_wallboard_call_stats_match_hand_counts(plain_dsn: str, store: PostgresHotStore) -> None:

@@ -200,3 +200,28 @@ def test_upgrade_to_queue_ranges_keeps_the_queued_hull(plain_dsn: str) -> None:
             "acme", minutes=5, now=datetime(2024, 5, 2, 10, 4, tzinfo=UTC)
         )
     assert stats.offered == 1
+
+
+def test_sink_stretches_the_interval_to_a_multiple_of_the_last_refresh(plain_dsn: str) -> None:
+    import time
+
+    from warehouse.sinks import HotStoreSink
+
+    calls = events.calls()
+    now = datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+    # No fixed interval: only the cost rule defers. A huge factor defers the second refresh...
+    slow = HotStoreSink(PostgresHotStore(plain_dsn), refresh_every_s=0, refresh_cost_factor=1e6)
+    slow.write_batch("call", calls.slice(0, 1), "a")
+    assert slow.last_refresh_s > 0
+    slow.write_batch("call", calls.slice(1, 1), "b")
+    assert slow.store.live_call_stats("acme", minutes=5, now=now).offered == 1
+    slow.flush()
+    assert slow.store.live_call_stats("acme", minutes=5, now=now).offered == 2
+    slow.close()
+    # ...while factor 1 refreshes again once the last refresh's duration has passed.
+    quick = HotStoreSink(PostgresHotStore(plain_dsn), refresh_every_s=0, refresh_cost_factor=1)
+    quick.write_batch("call", calls.slice(2, 1), "c")
+    time.sleep(quick.last_refresh_s * 1.5)
+    quick.write_batch("call", calls.slice(3, 1), "d")
+    assert quick.store.live_call_stats("acme", minutes=5, now=now).offered == 4
+    quick.close()

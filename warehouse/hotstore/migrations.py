@@ -318,6 +318,22 @@ def _rollup_queue_ranges(conn: psycopg.Connection, flavour: Flavour, retention_d
     conn.execute("drop table rollup_dirty")
 
 
+def _time_brin_indexes(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """No query reads the raw tables by (tenant, time): the rollup refreshes scan a time range
+    of every tenant, wallboards read the rollups. So the (tenant, time) b-trees go, saving
+    ~10 % of PostgreSQL's time per COPY (measured on 100k calls); on the plain flavour a BRIN
+    index over the time column (events land roughly in time order; a few pages to keep up)
+    lets a refresh read only its minutes' blocks of a day partition. TimescaleDB's hypertables
+    keep the time b-tree that create_hypertable made."""
+    for table in HOT_TABLES.values():
+        conn.execute(f"drop index if exists {table.name}_tenant_time")
+        if flavour == "plain":
+            conn.execute(
+                f"create index if not exists {table.name}_time_brin"
+                f" on {table.name} using brin ({table.time_column})"
+            )
+
+
 Migration = Callable[[psycopg.Connection, Flavour, int], None]
 
 #: (version, name, step) in order; never edit a released step, add a new one.
@@ -329,6 +345,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (5, "rollup denominators", _rollup_denominators),
     (6, "queue minute rollup", _queue_rollup),
     (7, "rollup queue of ranges", _rollup_queue_ranges),
+    (8, "time brin indexes", _time_brin_indexes),
 ]
 
 
