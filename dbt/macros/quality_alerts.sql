@@ -11,7 +11,9 @@
             acme: {warning_mos: 3.4, critical_mos: 3.0}
           min_calls: 5              # an hour is judged only with at least this many calls
           baseline_days: 7          # baseline: the carrier's own judged hours in this many days before
-          min_baseline_hours: 6     # no baseline rule before the carrier has this many of them
+          min_baseline_hours: 6     # fewer of them: an early baseline over all the carrier's hours
+                                    #   with calls, when at least this many holding at least
+                                    #   min_baseline_hours x min_calls calls; else no baseline rule
           min_drop_mos: 0.6         # baseline rule: median MOS at least this far below the baseline
           robust_z: 4               #   ... and at least robust_z robust standard errors below it
           cooldown_hours: 4         # a new alert only after this many hours without a flagged hour

@@ -168,6 +168,7 @@ OTHER_ACCEPTED_VALUES: dict[tuple[str, str], list[str]] = {
     ("quality_alerts", "metric"): ["mos_p50"],
     ("quality_alerts", "rule"): ["threshold", "baseline", "threshold+baseline"],
     ("quality_alerts", "severity"): ["warning", "critical"],
+    ("quality_alerts", "baseline_kind"): ["judged", "early"],
     ("quality_revenue_impact", "mos_band"): ["good", "fair", "poor"],
     ("quality_revenue_impact", "poor_share_band"): ["low", "elevated", "high"],
     ("int_call_quality_legs", "dominant_impairment"): ["loss", "jitter", "delay", "codec", "none"],

@@ -44,6 +44,21 @@ own thresholds warning 3.0 / critical 2.0; initech keeps the defaults 3.1 / 2.58
   initech carrier-y: 00 and 01 two f-26 calls each: 1.4692 < 2.58 -> threshold, critical; no
     baseline (fewer than 3 earlier hours) -> one alert 00:00-02:00, rule threshold, worst hour
     00 (the earlier of the tie), baseline null.
+  hooli carrier-z (a new carrier: early baseline over every hour with calls, needing >= 3 hours
+  and >= 3 x 2 = 6 calls): 00, 01, 02 one f-0 call each (not judged).
+    03 four f-5 calls: 3.2807, judged; no judged hour before it, and 00-02 are 3 hours of 3
+      calls < 6: no early baseline either; 3.2807 >= 3.1: not flagged (flagged, its 4 calls
+      would be an alert of its own: 07 is 4 h later).
+    04, 05, 06 one f-0 call each.
+    07 two f-5 calls: judged hours before: 03 only (< 3) -> early baseline over 00-06: 7 hours,
+      10 calls, B = median(4.4093 x 6, 3.2807) = 4.4093, scale median(0 x 6, 1.1286 x sqrt 4)
+      = 0 -> required 0.6; drop 1.1286: flagged (baseline), under 1.2 -> warning.
+    08 two f-5 calls: judged hours before: 03, 07 (< 3) -> early over 00-07: 8 hours, 12 calls,
+      B = median(3.2807 x 2, 4.4093 x 6) = 4.4093, scale median(2.2572, 1.596, 0 x 6) = 0:
+      flagged.
+    -> one alert 07:00-09:00, 2 flagged hours, rule baseline, warning, worst hour 07 (the earlier
+      of the tie): 3.2807, baseline_kind early, baseline 4.4093 over 7 hours and 10 calls, limit
+      3.8093; evidence 4 calls, 4 poor.
 
 Revenue impact, tenant umbrella (subscriptions cu1 100/month and cu2 50/month from 2024-04-01,
 cu2 cancelled 2024-05-10; as-of 2024-05-31):
@@ -172,6 +187,14 @@ for hour in (0, 1):
     for k in range(2):
         _add(f"iy-{hour}-{k}", "initech", at(ALERT_DAY, f"{hour:02d}:{10 + k}:00"), "carrier-y",
              26)  # fmt: skip
+# hooli carrier-z: a new carrier, judged against its early baseline.
+for hour, fractions in [
+    (0, [0]), (1, [0]), (2, [0]), (3, [5, 5, 5, 5]), (4, [0]), (5, [0]), (6, [0]),
+    (7, [5, 5]), (8, [5, 5]),
+]:  # fmt: skip
+    for k, fraction in enumerate(fractions):
+        _add(f"hz-{hour}-{k}", "hooli", at(ALERT_DAY, f"{hour:02d}:{10 + k}:00"), "carrier-z",
+             fraction)  # fmt: skip
 
 # Revenue impact (umbrella).
 for name, day, fraction in [
@@ -302,6 +325,7 @@ def test_alerts_merge_hours_within_the_cooldown(built: dict[str, Any]) -> None:
     assert (alert["observed_mos"], alert["baseline_mos"], alert["baseline_hours"]) == (
         MOS[26], MOS[0], 5,
     )  # fmt: skip
+    assert (alert["baseline_kind"], alert["baseline_calls"]) == ("judged", 10)
     assert alert["baseline_limit_mos"] == pytest.approx(3.8093)
     assert (alert["warning_mos"], alert["critical_mos"]) == (3.0, 2.0)
     assert (alert["evidence_calls"], alert["evidence_poor_calls"]) == (4, 4)
@@ -324,13 +348,33 @@ def test_threshold_alert_without_a_baseline_uses_the_default_thresholds(
     assert (alert["baseline_mos"], alert["baseline_hours"], alert["baseline_limit_mos"]) == (
         None, 0, None,
     )  # fmt: skip
+    assert (alert["baseline_kind"], alert["baseline_calls"]) == (None, 0)
     assert (alert["warning_mos"], alert["critical_mos"]) == (3.1, 2.58)
+
+
+def test_a_new_carrier_is_judged_against_its_early_baseline(built: dict[str, Any]) -> None:
+    (alert,) = _rows(built, "quality_alerts", tenant_id="hooli")
+    start = dt.datetime(2024, 5, 10, 7, tzinfo=dt.UTC)
+    assert (alert["carrier_id"], alert["rule"], alert["severity"], alert["flagged_hours"]) == (
+        "carrier-z", "baseline", "warning", 2,
+    )  # fmt: skip
+    # 03:00 (the same median MOS, 4 calls) is no alert: 00-02 hold 3 calls, fewer than 3 x 2
+    assert (alert["window_start"], alert["window_end"], alert["worst_hour_start"]) == (
+        start, dt.datetime(2024, 5, 10, 9, tzinfo=dt.UTC), start,
+    )  # fmt: skip
+    assert (alert["observed_mos"], alert["baseline_kind"], alert["baseline_mos"]) == (
+        MOS[5], "early", MOS[0],
+    )  # fmt: skip
+    assert (alert["baseline_hours"], alert["baseline_calls"]) == (7, 10)
+    assert alert["baseline_limit_mos"] == pytest.approx(3.8093)
+    assert (alert["evidence_calls"], alert["evidence_poor_calls"]) == (4, 4)
 
 
 def test_no_other_alerts(built: dict[str, Any]) -> None:
     # acme's and umbrella's hours have one or two good calls; globex's 09:00 lacks evidence
     assert sorted(a["tenant_id"] for a in built["marts"]["duckdb"]["quality_alerts"]) == [
         "globex",
+        "hooli",
         "initech",
     ]
 

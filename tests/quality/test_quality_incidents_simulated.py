@@ -8,17 +8,24 @@ carrier overlapping the window, and at least one tenant alerted. A tenant that s
 too few calls in the window (fewer than min_calls in every hour, or fewer than min_alert_calls in
 all) has no evidence and no alert.
 
-The baseline rule needs min_baseline_hours judged hours of the carrier first, which a tenant
-reaches during its first simulated day: an incident starting in the first day (WARMUP) need not
-be caught (it still may not raise two alerts). No false positive is accepted: an alert that
-overlaps no incident of its carrier fails the test.
+Every incident must be caught, those of the first simulated day too: until a tenant has
+min_baseline_hours judged hours of the carrier, its hours are judged against the carrier's early
+baseline (all its hours with calls, at least min_baseline_hours x min_calls calls; docs/quality.md,
+"Quality alerts"). No false positive is accepted: an alert that overlaps no incident of its
+carrier fails the test.
 
 Robustness (default settings, 6 days x 3 tenants, scale 1, start 2024-03-04), run by hand with
-the same check (``check_alerts``) on seeds 4, 6, 9, 11, 17, 23, 26 and 37: 14 incidents; the 10
-starting after the first day each raised exactly one alert per alerted tenant (1 or 2 tenants);
-of the 4 first-day incidents (seeds 4, 17 and 26) 2 raised one alert per alerted tenant and 2
-none; no alert outside an incident in any seed. CI runs seed 6 (two incidents after the first
-day, one on a budget carrier, one on a standard one).
+the same check (``check_alerts``, DuckDB target) on seeds 4, 6, 9, 11, 17, 23, 26 and 37: 14
+incidents, 4 of them starting in the first day (seeds 4, 17, and 26 twice); every one raised
+exactly one alert per alerted tenant (1 or 2 tenants), none was missed, and no alert lay outside
+an incident. Before the early baseline, 2 of the 4 first-day incidents raised none; the early
+baseline caught them (seed 17 meridian: two tenants; seed 26 bluewave: one tenant, one hour only
+0.057 MOS under its limit, the thinnest margin) and added a tenant to seed 4's; the 10 later
+incidents' alerts did not change. Seeds 1, 2, 3, 5, 7 and 8, checked after the rule was chosen:
+8 incidents (1 in the first day, caught by the threshold), 7 alerted exactly once per alerted
+tenant, no false alert, and 1 missed, seed 7's bluewave (premium) on day 6: its hourly medians
+fell by at most 0.26 MOS, under min_drop_mos (0.6), against an established baseline. CI runs
+seed 6 (two incidents after the first day, one on a budget carrier, one on a standard one).
 """
 
 from __future__ import annotations
@@ -44,8 +51,6 @@ START = date(2024, 3, 4)
 CONFIG = SimulationConfig(
     days=6, tenants=3, seed=SEED, start=START, scale=1.0, families=frozenset({"call", "rtcp"})
 )
-#: Incidents starting before this have no baseline yet for most tenants (see the docstring).
-WARMUP = dt.timedelta(days=1)
 SELECT = ["--select", "+carrier_scorecard", "+quality_alerts", "--indirect-selection", "cautious"]
 #: call_quality and quality_by_carrier_hour too: ~13,000 simulated calls hold exact rounding ties
 #: (loss 2/256 = 0.78125 %) that DuckDB and ClickHouse round differently (macro round_ties_up).
@@ -87,12 +92,9 @@ class AlertCheck:
 
     by_incident: dict[str, Counter[str]]
     unexplained: list[dict[str, Any]]
-    must_alert: list[str]
 
 
-def check_alerts(
-    alerts: list[dict[str, Any]], incidents: list[Incident], window_start: dt.datetime
-) -> AlertCheck:
+def check_alerts(alerts: list[dict[str, Any]], incidents: list[Incident]) -> AlertCheck:
     by_incident = {
         incident.incident_id: Counter(
             alert["tenant_id"] for alert in alerts if overlaps(alert, incident)
@@ -102,8 +104,7 @@ def check_alerts(
     unexplained = [
         alert for alert in alerts if not any(overlaps(alert, incident) for incident in incidents)
     ]
-    must_alert = [i.incident_id for i in incidents if i.start >= window_start + WARMUP]
-    return AlertCheck(by_incident, unexplained, must_alert)
+    return AlertCheck(by_incident, unexplained)
 
 
 class _BothStores:
@@ -133,7 +134,6 @@ def simulated(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     return {
         "marts": warehouse.read(MARTS),
         "incidents": quality_incidents(result.ground_truth),
-        "window_start": dt.datetime.combine(START, dt.time(), tzinfo=dt.UTC),
     }
 
 
@@ -156,11 +156,10 @@ def test_each_incident_raises_exactly_one_alert_per_alerted_tenant(
     simulated: dict[str, Any],
 ) -> None:
     alerts = simulated["marts"]["duckdb"]["quality_alerts"]
-    check = check_alerts(alerts, simulated["incidents"], simulated["window_start"])
+    check = check_alerts(alerts, simulated["incidents"])
     for incident_id, tenants in check.by_incident.items():
+        assert tenants, incident_id  # at least one tenant alerted
         assert all(count == 1 for count in tenants.values()), (incident_id, tenants)
-    for incident_id in check.must_alert:
-        assert check.by_incident[incident_id], incident_id
     assert check.unexplained == []
 
 

@@ -12,10 +12,15 @@
     is flagged by
       - threshold: mos_p50 < the tenant's warning_mos (critical below critical_mos), and/or
       - baseline: the carrier's own judged hours of the tenant in the baseline_days before the
-        hour (at least min_baseline_hours of them) have median B of their mos_p50 and a robust
-        per-call scale S = median(|mos_p50 - B| x sqrt(calls)); flagged when
+        hour (at least min_baseline_hours of them: baseline_kind 'judged') have median B of their
+        mos_p50 and a robust per-call scale S = median(|mos_p50 - B| x sqrt(calls)); flagged when
         B - mos_p50 >= greatest(min_drop_mos, robust_z x 1.4826 x S / sqrt(calls))
-        (critical at twice that drop).
+        (critical at twice that drop). Until the carrier has min_baseline_hours judged hours
+        (a new tenant or carrier), B and S come from all its hours with calls in those days,
+        thin ones included (baseline_kind 'early'), when they are at least min_baseline_hours
+        hours holding at least min_baseline_hours x min_calls calls: as much evidence as the
+        smallest judged baseline. Only the tenant's own calls over the carrier before the hour
+        count (no other tenant, no other carrier, nothing after the hour).
     Flagged hours of the same tenant, carrier and metric with fewer than cooldown_hours hours
     without a flagged hour between them form one alert; an alert needs min_alert_calls calls in
     its flagged hours. Settings: var quality_alerts (macros/quality_alerts.sql).
@@ -24,6 +29,7 @@
 {%- set min_calls = quality_alert_setting('min_calls') | int -%}
 {%- set baseline_us = (quality_alert_setting('baseline_days') | int) * 86400 * 1000000 -%}
 {%- set min_baseline_hours = quality_alert_setting('min_baseline_hours') | int -%}
+{%- set min_early_calls = min_baseline_hours * min_calls -%}
 {%- set min_drop = quality_alert_setting('min_drop_mos') -%}
 {%- set robust_z = quality_alert_setting('robust_z') -%}
 {%- set cooldown_us = (quality_alert_setting('cooldown_hours') | int) * 3600 * 1000000 -%}
@@ -59,6 +65,21 @@ judged_hours as (
 
 ),
 
+-- Every hour with calls, thin ones included (the early baseline's sample).
+reported_hours as (
+
+    select
+        tenant_id,
+        carrier_id,
+        {{ epoch_us('hour_start') }} as hour_us,
+        calls,
+        mos_p50
+
+    from carrier_hours
+    where calls > 0
+
+),
+
 -- The same carrier's judged hours of the tenant in the baseline_days before each hour.
 baseline_medians as (
 
@@ -67,6 +88,7 @@ baseline_medians as (
         judged.carrier_id as carrier_id,
         judged.hour_us as hour_us,
         cast(count(*) as bigint) as baseline_hours,
+        cast(sum(earlier.calls) as bigint) as baseline_calls,
         -- rounded (ties up) so that both targets compare the same double below
         {{ round_ties_up(percentile('earlier.mos_p50', 0.5)) }} as baseline_mos
 
@@ -101,6 +123,68 @@ baseline_scales as (
 
 ),
 
+-- Judged hours whose carrier has fewer than min_baseline_hours judged hours before them.
+early_hours as (
+
+    select
+        judged.tenant_id as tenant_id,
+        judged.carrier_id as carrier_id,
+        judged.hour_us as hour_us
+
+    from judged_hours as judged
+    left join baseline_medians as medians
+        on judged.tenant_id = medians.tenant_id
+        and judged.carrier_id = medians.carrier_id
+        and judged.hour_us = medians.hour_us
+    where coalesce(medians.baseline_hours, 0) < {{ min_baseline_hours }}
+
+),
+
+-- Their early baseline: the carrier's hours with calls in the baseline_days before, when enough.
+early_medians as (
+
+    select
+        early.tenant_id as tenant_id,
+        early.carrier_id as carrier_id,
+        early.hour_us as hour_us,
+        cast(count(*) as bigint) as baseline_hours,
+        cast(sum(earlier.calls) as bigint) as baseline_calls,
+        {{ round_ties_up(percentile('earlier.mos_p50', 0.5)) }} as baseline_mos
+
+    from early_hours as early
+    inner join reported_hours as earlier
+        on early.tenant_id = earlier.tenant_id
+        and early.carrier_id = earlier.carrier_id
+    where earlier.hour_us < early.hour_us
+        and earlier.hour_us >= early.hour_us - {{ baseline_us }}
+    group by early.tenant_id, early.carrier_id, early.hour_us
+    having count(*) >= {{ min_baseline_hours }}
+        and sum(earlier.calls) >= {{ min_early_calls }}
+
+),
+
+early_scales as (
+
+    select
+        medians.tenant_id as tenant_id,
+        medians.carrier_id as carrier_id,
+        medians.hour_us as hour_us,
+        {{ round_ties_up(percentile(
+            'abs(earlier.mos_p50 - medians.baseline_mos) * sqrt(earlier.calls)', 0.5
+        ), 6) }} as per_call_mad
+
+    from early_medians as medians
+    inner join reported_hours as earlier
+        on medians.tenant_id = earlier.tenant_id
+        and medians.carrier_id = earlier.carrier_id
+    where earlier.hour_us < medians.hour_us
+        and earlier.hour_us >= medians.hour_us - {{ baseline_us }}
+    group by medians.tenant_id, medians.carrier_id, medians.hour_us
+
+),
+
+-- Each judged hour's baseline: the judged one when established, else the early one, else none
+-- (baseline_mos, baseline_hours and baseline_calls then describe the judged hours there are).
 compared_hours as (
 
     select
@@ -115,16 +199,20 @@ compared_hours as (
             as warning_mos,
         coalesce(tenant_thresholds.critical_mos, {{ quality_alert_setting('critical_mos') }})
             as critical_mos,
-        coalesce(medians.baseline_hours, 0) as baseline_hours,
-        medians.baseline_mos as baseline_mos,
-        case
-            when coalesce(medians.baseline_hours, 0) >= {{ min_baseline_hours }}
-                and scales.per_call_mad is not null
-                then greatest(
-                    {{ min_drop }},
-                    {{ robust_z }} * 1.4826 * scales.per_call_mad / sqrt(judged.calls)
-                )
-        end as required_drop
+        cast(
+            case
+                when coalesce(medians.baseline_hours, 0) >= {{ min_baseline_hours }}
+                    and scales.per_call_mad is not null
+                    then 'judged'
+                when early_scales.per_call_mad is not null then 'early'
+            end as varchar
+        ) as baseline_kind,
+        coalesce(early_medians.baseline_mos, medians.baseline_mos) as baseline_mos,
+        cast(coalesce(early_medians.baseline_hours, medians.baseline_hours, 0) as bigint)
+            as baseline_hours,
+        cast(coalesce(early_medians.baseline_calls, medians.baseline_calls, 0) as bigint)
+            as baseline_calls,
+        coalesce(early_scales.per_call_mad, scales.per_call_mad) as per_call_mad
 
     from judged_hours as judged
     left join tenant_thresholds
@@ -137,6 +225,29 @@ compared_hours as (
         on judged.tenant_id = scales.tenant_id
         and judged.carrier_id = scales.carrier_id
         and judged.hour_us = scales.hour_us
+    left join early_medians
+        on judged.tenant_id = early_medians.tenant_id
+        and judged.carrier_id = early_medians.carrier_id
+        and judged.hour_us = early_medians.hour_us
+    left join early_scales
+        on judged.tenant_id = early_scales.tenant_id
+        and judged.carrier_id = early_scales.carrier_id
+        and judged.hour_us = early_scales.hour_us
+
+),
+
+limited_hours as (
+
+    select
+        *,
+        case
+            when baseline_kind is not null
+                then greatest(
+                    {{ min_drop }}, {{ robust_z }} * 1.4826 * per_call_mad / sqrt(calls)
+                )
+        end as required_drop
+
+    from compared_hours
 
 ),
 
@@ -155,7 +266,7 @@ flagged_hours as (
             else 1
         end as severity_level
 
-    from compared_hours
+    from limited_hours
     where mos_p50 < warning_mos
         or (required_drop is not null and baseline_mos - mos_p50 >= required_drop)
 
@@ -253,8 +364,10 @@ final as (
         spans.flagged_hours as flagged_hours,
         worst.hour_start as worst_hour_start,
         {{ round_ties_up('worst.mos_p50') }} as observed_mos,
+        worst.baseline_kind as baseline_kind,
         {{ round_ties_up('worst.baseline_mos') }} as baseline_mos,
         cast(worst.baseline_hours as bigint) as baseline_hours,
+        cast(worst.baseline_calls as bigint) as baseline_calls,
         {{ round_ties_up('worst.baseline_mos - worst.required_drop') }} as baseline_limit_mos,
         worst.warning_mos as warning_mos,
         worst.critical_mos as critical_mos,
