@@ -87,8 +87,9 @@ ALERT_COLUMNS = [
     ("alert_id", TEXT), ("tenant_id", TEXT), ("carrier_id", TEXT), ("metric", TEXT),
     ("rule", TEXT), ("severity", TEXT), ("window_start", TIME), ("window_end", TIME),
     ("alert_date", DAY), ("flagged_hours", INT), ("worst_hour_start", TIME),
-    ("observed_mos", FLOAT), ("baseline_mos", FLOAT), ("baseline_hours", INT),
-    ("baseline_limit_mos", FLOAT), ("warning_mos", FLOAT), ("critical_mos", FLOAT),
+    ("observed_mos", FLOAT), ("baseline_kind", TEXT), ("baseline_mos", FLOAT),
+    ("baseline_hours", INT), ("baseline_calls", INT), ("baseline_limit_mos", FLOAT),
+    ("warning_mos", FLOAT), ("critical_mos", FLOAT),
     ("evidence_calls", INT), ("evidence_poor_calls", INT), ("evidence_poor_share", RATIO),
 ]  # fmt: skip
 _ACME_ALERT = {
@@ -97,8 +98,9 @@ _ACME_ALERT = {
     "severity": "critical", "window_start": datetime(2024, 5, 10, 4, tzinfo=UTC),
     "window_end": datetime(2024, 5, 10, 7, tzinfo=UTC), "alert_date": date(2024, 5, 10),
     "flagged_hours": 2, "worst_hour_start": datetime(2024, 5, 10, 6, tzinfo=UTC),
-    "observed_mos": 1.4692, "baseline_mos": 4.4093, "baseline_hours": 5,
-    "baseline_limit_mos": 3.8093, "warning_mos": 3.0, "critical_mos": 2.0,
+    "observed_mos": 1.4692, "baseline_kind": "judged", "baseline_mos": 4.4093,
+    "baseline_hours": 5, "baseline_calls": 25, "baseline_limit_mos": 3.8093,
+    "warning_mos": 3.0, "critical_mos": 2.0,
     "evidence_calls": 4, "evidence_poor_calls": 4, "evidence_poor_share": d("1"),
 }  # fmt: skip
 _ACME_WARNING = {
@@ -107,7 +109,8 @@ _ACME_WARNING = {
     "window_start": datetime(2024, 5, 13, 1, tzinfo=UTC),
     "window_end": datetime(2024, 5, 13, 2, tzinfo=UTC), "alert_date": date(2024, 5, 13),
     "flagged_hours": 1, "worst_hour_start": datetime(2024, 5, 13, 1, tzinfo=UTC),
-    "observed_mos": 2.9, "baseline_mos": None, "baseline_hours": 0, "baseline_limit_mos": None,
+    "observed_mos": 2.9, "baseline_kind": None, "baseline_mos": None, "baseline_hours": 0,
+    "baseline_calls": 0, "baseline_limit_mos": None,
     "evidence_calls": 10, "evidence_poor_calls": 7, "evidence_poor_share": d("0.7"),
 }  # fmt: skip
 _GLOBEX_ALERT = {**_ACME_ALERT, "tenant_id": "globex", "alert_id": "globex:carrier-x:x"}

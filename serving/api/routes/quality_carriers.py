@@ -38,6 +38,7 @@ _ERRORS = problem_responses(401, 422, 500, 503)
 
 Severity = Literal["warning", "critical"]
 AlertRule = Literal["threshold", "baseline", "threshold+baseline"]
+BaselineKind = Literal["judged", "early"]
 MosBand = Literal["good", "fair", "poor"]
 PoorShareBand = Literal["low", "elevated", "high"]
 
@@ -130,12 +131,19 @@ class QualityAlertRow(BaseModel):
     flagged_hours: int = Field(description="Flagged hours in the window")
     worst_hour_start: datetime = Field(description="The flagged hour with the lowest median MOS")
     observed_mos: float = Field(description="That hour's median call MOS")
-    baseline_mos: float | None = Field(
-        description="Median of the carrier's judged hours in the 7 days before that hour"
+    baseline_kind: BaselineKind | None = Field(
+        description="judged: the carrier's judged hours (>= 5 calls) in the 7 days before that "
+        "hour, at least 6 of them; early: fewer, so all its hours with calls in those days "
+        "(>= 6 hours, >= 30 calls); null: no baseline yet (threshold rule only)"
     )
-    baseline_hours: int = Field(description="Judged hours in that baseline")
+    baseline_mos: float | None = Field(
+        description="Median MOS of the baseline's hours (of the judged hours there are when "
+        "baseline_kind is null)"
+    )
+    baseline_hours: int = Field(description="Hours in that baseline")
+    baseline_calls: int = Field(description="Calls in those hours")
     baseline_limit_mos: float | None = Field(
-        description="baseline_mos - the required drop; null before enough baseline hours"
+        description="baseline_mos - the required drop; null when baseline_kind is null"
     )
     warning_mos: float = Field(description="The tenant's warning threshold")
     critical_mos: float = Field(description="The tenant's critical threshold")
