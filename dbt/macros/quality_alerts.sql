@@ -73,3 +73,55 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+
+{#-
+    Baseline of each (tenant_id, carrier_id, hour_us) row of `hours`: count, calls and median
+    mos_p50 (rounded ties up, so both targets compare the same double) of the rows of `sample`
+    of the same tenant and carrier in the baseline_us microseconds before the hour. With
+    min_hours / min_calls: only baselines with at least that many hours / calls.
+-#}
+{% macro quality_baseline_medians(hours, sample, baseline_us, min_hours=none, min_calls=none) -%}
+    select
+        judged.tenant_id as tenant_id,
+        judged.carrier_id as carrier_id,
+        judged.hour_us as hour_us,
+        cast(count(*) as bigint) as baseline_hours,
+        cast(sum(earlier.calls) as bigint) as baseline_calls,
+        {{ round_ties_up(percentile('earlier.mos_p50', 0.5)) }} as baseline_mos
+
+    from {{ hours }} as judged
+    inner join {{ sample }} as earlier
+        on judged.tenant_id = earlier.tenant_id
+        and judged.carrier_id = earlier.carrier_id
+    where earlier.hour_us < judged.hour_us
+        and earlier.hour_us >= judged.hour_us - {{ baseline_us }}
+    group by judged.tenant_id, judged.carrier_id, judged.hour_us
+    {%- if min_hours is not none %}
+    having count(*) >= {{ min_hours }}
+        and sum(earlier.calls) >= {{ min_calls }}
+    {%- endif %}
+{%- endmacro %}
+
+{#-
+    Robust scale of one call for each baseline of `medians` (quality_baseline_medians over the
+    same `sample`): an hour of n calls strays about 1 / sqrt(n) of it from the baseline, so the
+    scale is median(|mos_p50 - baseline_mos| x sqrt(calls)) over the baseline's hours.
+-#}
+{% macro quality_baseline_scales(medians, sample, baseline_us) -%}
+    select
+        medians.tenant_id as tenant_id,
+        medians.carrier_id as carrier_id,
+        medians.hour_us as hour_us,
+        {{ round_ties_up(percentile(
+            'abs(earlier.mos_p50 - medians.baseline_mos) * sqrt(earlier.calls)', 0.5
+        ), 6) }} as per_call_mad
+
+    from {{ medians }} as medians
+    inner join {{ sample }} as earlier
+        on medians.tenant_id = earlier.tenant_id
+        and medians.carrier_id = earlier.carrier_id
+    where earlier.hour_us < medians.hour_us
+        and earlier.hour_us >= medians.hour_us - {{ baseline_us }}
+    group by medians.tenant_id, medians.carrier_id, medians.hour_us
+{%- endmacro %}

@@ -83,43 +83,14 @@ reported_hours as (
 -- The same carrier's judged hours of the tenant in the baseline_days before each hour.
 baseline_medians as (
 
-    select
-        judged.tenant_id as tenant_id,
-        judged.carrier_id as carrier_id,
-        judged.hour_us as hour_us,
-        cast(count(*) as bigint) as baseline_hours,
-        cast(sum(earlier.calls) as bigint) as baseline_calls,
-        -- rounded (ties up) so that both targets compare the same double below
-        {{ round_ties_up(percentile('earlier.mos_p50', 0.5)) }} as baseline_mos
-
-    from judged_hours as judged
-    inner join judged_hours as earlier
-        on judged.tenant_id = earlier.tenant_id
-        and judged.carrier_id = earlier.carrier_id
-    where earlier.hour_us < judged.hour_us
-        and earlier.hour_us >= judged.hour_us - {{ baseline_us }}
-    group by judged.tenant_id, judged.carrier_id, judged.hour_us
+    {{ quality_baseline_medians('judged_hours', 'judged_hours', baseline_us) }}
 
 ),
 
 -- Robust scale of one call: an hour of n calls strays about 1 / sqrt(n) of it from the baseline.
 baseline_scales as (
 
-    select
-        medians.tenant_id as tenant_id,
-        medians.carrier_id as carrier_id,
-        medians.hour_us as hour_us,
-        {{ round_ties_up(percentile(
-            'abs(earlier.mos_p50 - medians.baseline_mos) * sqrt(earlier.calls)', 0.5
-        ), 6) }} as per_call_mad
-
-    from baseline_medians as medians
-    inner join judged_hours as earlier
-        on medians.tenant_id = earlier.tenant_id
-        and medians.carrier_id = earlier.carrier_id
-    where earlier.hour_us < medians.hour_us
-        and earlier.hour_us >= medians.hour_us - {{ baseline_us }}
-    group by medians.tenant_id, medians.carrier_id, medians.hour_us
+    {{ quality_baseline_scales('baseline_medians', 'judged_hours', baseline_us) }}
 
 ),
 
@@ -143,43 +114,16 @@ early_hours as (
 -- Their early baseline: the carrier's hours with calls in the baseline_days before, when enough.
 early_medians as (
 
-    select
-        early.tenant_id as tenant_id,
-        early.carrier_id as carrier_id,
-        early.hour_us as hour_us,
-        cast(count(*) as bigint) as baseline_hours,
-        cast(sum(earlier.calls) as bigint) as baseline_calls,
-        {{ round_ties_up(percentile('earlier.mos_p50', 0.5)) }} as baseline_mos
-
-    from early_hours as early
-    inner join reported_hours as earlier
-        on early.tenant_id = earlier.tenant_id
-        and early.carrier_id = earlier.carrier_id
-    where earlier.hour_us < early.hour_us
-        and earlier.hour_us >= early.hour_us - {{ baseline_us }}
-    group by early.tenant_id, early.carrier_id, early.hour_us
-    having count(*) >= {{ min_baseline_hours }}
-        and sum(earlier.calls) >= {{ min_early_calls }}
+    {{ quality_baseline_medians(
+        'early_hours', 'reported_hours', baseline_us,
+        min_hours=min_baseline_hours, min_calls=min_early_calls
+    ) }}
 
 ),
 
 early_scales as (
 
-    select
-        medians.tenant_id as tenant_id,
-        medians.carrier_id as carrier_id,
-        medians.hour_us as hour_us,
-        {{ round_ties_up(percentile(
-            'abs(earlier.mos_p50 - medians.baseline_mos) * sqrt(earlier.calls)', 0.5
-        ), 6) }} as per_call_mad
-
-    from early_medians as medians
-    inner join reported_hours as earlier
-        on medians.tenant_id = earlier.tenant_id
-        and medians.carrier_id = earlier.carrier_id
-    where earlier.hour_us < medians.hour_us
-        and earlier.hour_us >= medians.hour_us - {{ baseline_us }}
-    group by medians.tenant_id, medians.carrier_id, medians.hour_us
+    {{ quality_baseline_scales('early_medians', 'reported_hours', baseline_us) }}
 
 ),
 
