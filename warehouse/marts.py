@@ -34,7 +34,6 @@ from __future__ import annotations
 import os
 import re
 import threading
-import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -442,20 +441,16 @@ class ClickHouseMartReader(MartReader):
 
     def _open_chdb(self) -> Client:
         """A client on the chDB folder, retried while another process holds it."""
-        import clickhouse_connect
+        from warehouse.clickhouse.handoff import open_chdb_client
 
-        deadline = time.monotonic() + self.open_timeout_s
-        while True:
-            try:
-                return clickhouse_connect.get_client(dsn=self.dsn)
-            except Exception as exc:  # the folder is locked by the worker or a dbt run
-                if time.monotonic() >= deadline:
-                    raise MartsUnavailable(
-                        f"chDB folder {self.chdb_folder} stayed busy for {self.open_timeout_s:g} s"
-                        f" (another process holds it: a dbt run, or a worker that did not let "
-                        f"go): {exc}"
-                    ) from exc
-                time.sleep(0.25)
+        try:
+            return open_chdb_client(self.dsn, timeout_s=self.open_timeout_s)
+        except Exception as exc:  # the folder is locked by the worker or a dbt run
+            raise MartsUnavailable(
+                f"chDB folder {self.chdb_folder} stayed busy for {self.open_timeout_s:g} s"
+                f" (another process holds it: a dbt run, or a worker that did not let "
+                f"go): {exc}"
+            ) from exc
 
     def _not_created(self) -> bool:
         """chDB whose folder does not exist yet: nothing published (and do not create it)."""

@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -65,20 +64,10 @@ def warehouse_client(settings: Settings, *, open_timeout_s: float = 60.0) -> Ite
         finally:
             client.close()
         return
-    from warehouse.clickhouse.handoff import chdb_folder_requested
+    from warehouse.clickhouse.handoff import chdb_folder_requested, open_chdb_client
 
     with chdb_folder_requested(settings.chdb_dir):
-        deadline = time.monotonic() + open_timeout_s
-        while True:
-            try:
-                client = clickhouse_connect.get_client(
-                    interface="chdb", path=str(settings.chdb_dir)
-                )
-                break
-            except Exception:  # the folder is still held by another process
-                if time.monotonic() >= deadline:
-                    raise
-                time.sleep(0.25)
+        client = open_chdb_client(settings.warehouse_dsn, timeout_s=open_timeout_s)
         try:
             yield client
         finally:

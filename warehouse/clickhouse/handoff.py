@@ -17,6 +17,10 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from clickhouse_connect.driver.client import Client
 
 
 def requests_dir(chdb_folder: Path) -> Path:
@@ -68,6 +72,22 @@ def chdb_folder_requested(chdb_folder: Path, *, pid: int | None = None) -> Itera
         yield request
     finally:
         request.unlink(missing_ok=True)
+
+
+def open_chdb_client(dsn: str, *, timeout_s: float, poll_s: float = 0.25) -> Client:
+    """A clickhouse-connect client on a chDB folder (``chdb:///folder``), retried every
+    ``poll_s`` while another process holds the folder; after ``timeout_s`` the last error is
+    raised. Call it inside :func:`chdb_folder_requested` so the holder lets go."""
+    import clickhouse_connect
+
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return clickhouse_connect.get_client(dsn=dsn)
+        except Exception:  # the folder is locked by the worker or a dbt run
+            if time.monotonic() >= deadline:
+                raise
+            time.sleep(poll_s)
 
 
 class FolderYield:
