@@ -16,17 +16,14 @@ state since is still ready today). Both statements are one SQL text run by both 
 
 from __future__ import annotations
 
-import threading
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
 import pandas as pd
 
-from ingest.contracts import family_schema
 from warehouse.hotstore import PostgresHotStore
-from warehouse.lake import SCHEMA_FILE, ParquetLake
+from warehouse.recent_lake import EMPTY_PREFIX, LakeReadUnavailable, RecentLakeReader
 
 #: The columns a read returns (``models_ml.wfm.adherence.realtime_adherence`` takes them).
 EVENT_COLUMNS = (
@@ -40,7 +37,7 @@ EVENT_COLUMNS = (
 _SELECTED = ", ".join(EVENT_COLUMNS)
 
 
-class AgentStatesUnavailable(RuntimeError):  # noqa: N818 - like warehouse.live's error
+class AgentStatesUnavailable(LakeReadUnavailable):
     """The recent agent events could not be read now (a lake file replaced mid-read); a retry
     is worth it."""
 
@@ -111,12 +108,12 @@ class LakeAgentStates:
     the last state before ``since`` is looked up about as far back on both."""
 
     def __init__(self, lake_root: Path, *, lookback_days: int = 7) -> None:
-        if lookback_days < 1:
-            raise ValueError(f"lookback_days must be >= 1, got {lookback_days}")
-        self.lake = ParquetLake(lake_root)
-        self.lookback_days = lookback_days
-        self._database: duckdb.DuckDBPyConnection | None = None
-        self._lock = threading.Lock()
+        self.reader = RecentLakeReader(
+            lake_root,
+            lookback_days=lookback_days,
+            families=["agent"],
+            unavailable=AgentStatesUnavailable,
+        )
 
     def agent_state_events(
         self,
@@ -125,21 +122,13 @@ class LakeAgentStates:
         until: datetime,
         agent_id: str | None = None,
     ) -> pd.DataFrame:
-        first_month = f"month={since - timedelta(days=self.lookback_days):%Y-%m}"
-        files = [
-            str(path)
-            for path in self.lake.files("agent")
-            if path.parent.name >= first_month  # month=YYYY-MM: name order is month order
-        ]
-        schema_file = self.lake.family_dir("agent") / SCHEMA_FILE
-        if schema_file.exists():
-            files.insert(0, str(schema_file))
+        files = self.reader.files("agent", since)
         # Deduplicated on the hot store's key: a batch delivered twice counts once.
         source = (
             "(select * from read_parquet(?, union_by_name = true, hive_partitioning = false)"
             " qualify row_number() over (partition by event_id, occurred_at) = 1) as agent_events"
             if files
-            else "empty_agent"
+            else f"{EMPTY_PREFIX}agent"
         )
         sql = _events_sql(source, one_agent=agent_id is not None).replace("%s", "?")
         params = _params(tenant_id, since, until, agent_id)
@@ -147,23 +136,4 @@ class LakeAgentStates:
             # The source appears twice in the statement, each with its file list first.
             agent = 0 if agent_id is None else 1
             params = [files, *params[: 3 + agent], files, *params[3 + agent :]]
-        connection = self._connect()
-        try:
-            return _frame(connection.execute(sql, params).fetchall())
-        except duckdb.IOException as exc:
-            # A batch rewritten while listed: its old file is gone. The next read lists again.
-            raise AgentStatesUnavailable(f"lake read failed: {exc}") from exc
-        finally:
-            connection.close()
-
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._database is None:
-                self._database = duckdb.connect(
-                    ":memory:", config={"enable_external_file_cache": False}
-                )
-                self._database.execute("set global TimeZone = 'UTC'")
-            cursor = self._database.cursor()
-        # A lake never initialised: the contract's zero-row table, same columns and types.
-        cursor.register("empty_agent", family_schema("agent").empty_table())
-        return cursor
+        return _frame(self.reader.fetch(sql, params))

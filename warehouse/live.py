@@ -18,14 +18,10 @@ makes it there), so the same events give the same numbers on both.
 
 from __future__ import annotations
 
-import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-import duckdb
-
-from ingest.contracts import family_schema
 from warehouse.hotstore.schema import HOT_TABLES
 from warehouse.hotstore.store import (
     CALL_ROLLUP_OF_WINDOW,
@@ -42,10 +38,7 @@ from warehouse.hotstore.store import (
     quality_stats_from_rows,
     queue_stats_from_rows,
 )
-from warehouse.lake import SCHEMA_FILE, ParquetLake
-
-#: Name prefix of the zero-row contract tables a read uses when the lake has no file at all.
-_EMPTY_PREFIX = "empty_"
+from warehouse.recent_lake import EMPTY_PREFIX, LakeReadUnavailable, RecentLakeReader
 
 
 class LiveRollups(Protocol):
@@ -68,7 +61,7 @@ class LiveRollups(Protocol):
     ) -> list[QueueStats]: ...
 
 
-class LiveRollupsUnavailable(RuntimeError):  # noqa: N818 - like warehouse.marts' errors
+class LiveRollupsUnavailable(LakeReadUnavailable):
     """The recent events could not be read now (e.g. a lake file replaced mid-read); a retry
     is worth it."""
 
@@ -89,12 +82,12 @@ class LakeLiveRollups:
     """
 
     def __init__(self, lake_root: Path, *, lookback_days: int = 7) -> None:
-        if lookback_days < 1:
-            raise ValueError(f"lookback_days must be >= 1, got {lookback_days}")
-        self.lake = ParquetLake(lake_root)
-        self.lookback_days = lookback_days
-        self._database: duckdb.DuckDBPyConnection | None = None
-        self._lock = threading.Lock()
+        self.reader = RecentLakeReader(
+            lake_root,
+            lookback_days=lookback_days,
+            families=HOT_TABLES,
+            unavailable=LiveRollupsUnavailable,
+        )
 
     def live_call_stats(
         self, tenant_id: str, minutes: int, now: datetime | None = None
@@ -150,21 +143,13 @@ class LakeLiveRollups:
         """A select of one family's events of one tenant, one row per hot-store key, and its
         parameters. Files: the month folders' from ``lookback_days`` before the window on, and
         the zero-row schema file (the contract's types, even with no events yet)."""
-        since = f"month={first_minute - timedelta(days=self.lookback_days):%Y-%m}"
-        files = [
-            str(path)
-            for path in self.lake.files(family)
-            if path.parent.name >= since  # month=YYYY-MM: name order is month order
-        ]
-        schema_file = self.lake.family_dir(family) / SCHEMA_FILE
-        if schema_file.exists():
-            files.insert(0, str(schema_file))
+        files = self.reader.files(family, first_minute)
         time_column = HOT_TABLES[family].time_column
         # A lake never initialised (no file at all): the contract's empty table, same columns.
         source = (
             "read_parquet(%s, union_by_name = true, hive_partitioning = false)"
             if files
-            else f"{_EMPTY_PREFIX}{family}"
+            else f"{EMPTY_PREFIX}{family}"
         )
         sql = (
             f"select * from {source} where tenant_id = %s"
@@ -173,27 +158,7 @@ class LakeLiveRollups:
         return sql, [files, tenant_id] if files else [tenant_id]
 
     def _run(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
-        connection = self._connect()
-        try:
-            return connection.execute(_duckdb_sql(sql), params).fetchall()
-        except duckdb.IOException as exc:
-            # A batch rewritten while listed: its old file is gone. The next read lists again.
-            raise LiveRollupsUnavailable(f"lake read failed: {exc}") from exc
-        finally:
-            connection.close()
-
-    def _connect(self) -> duckdb.DuckDBPyConnection:
-        with self._lock:
-            if self._database is None:
-                self._database = duckdb.connect(
-                    ":memory:", config={"enable_external_file_cache": False}
-                )
-                # Minute buckets in UTC, as the hot store's session (date_trunc follows it).
-                self._database.execute("set global TimeZone = 'UTC'")
-            cursor = self._database.cursor()
-        for family in HOT_TABLES:
-            cursor.register(f"{_EMPTY_PREFIX}{family}", family_schema(family).empty_table())
-        return cursor
+        return self.reader.fetch(_duckdb_sql(sql), params)
 
 
 def _bucket_bounds(window: tuple[datetime, datetime]) -> tuple[datetime, datetime]:

@@ -36,3 +36,25 @@
         )
     end
 {%- endmacro %}
+
+{#-
+    The scenarios of a sequential substitution through Erlang C: one row per row of relation and
+    scenario, with the keys, the scenario's name, its load A = calls * AHT / interval_seconds, its
+    AHT and its (possibly fractional) agents. scenarios: (name, calls, aht_sec, agents) tuples of
+    column names of relation; a union all of one select per scenario, in list order. Plain SQL:
+    both targets compile it the same way.
+-#}
+{% macro erlang_c_scenarios(relation, keys, scenarios, interval_seconds) -%}
+    {%- for name, calls, aht_sec, agents in scenarios %}
+    select
+        {{ keys | join(', ') }}, '{{ name }}' as scenario,
+        {{ calls }} * {{ aht_sec }} / {{ interval_seconds }} as load,
+        {{ aht_sec }} as aht_sec,
+        {{ agents }} as agents
+    from {{ relation }}
+    {%- if not loop.last %}
+
+    union all
+    {% endif -%}
+    {%- endfor %}
+{%- endmacro %}

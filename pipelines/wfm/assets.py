@@ -13,6 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pandas as pd
+import pyarrow as pa
 from dagster import AssetKey, MaterializeResult, asset
 
 from config import Settings
@@ -55,8 +56,10 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
-def _published(mart: str, where: str, rows: int, **extra: object) -> MaterializeResult:
-    return MaterializeResult(metadata={"published": where, "rows": rows, **extra})
+def _publish(settings: Settings, mart: str, table: pa.Table, **extra: object) -> MaterializeResult:
+    """Publish ``table`` as ``mart``; the materialization says where and how many rows."""
+    where = publish_mart(settings, mart, table)
+    return MaterializeResult(metadata={"published": where, "rows": table.num_rows, **extra})
 
 
 @asset(
@@ -69,9 +72,8 @@ def _published(mart: str, where: str, rows: int, **extra: object) -> Materialize
 def forecast_models(warehouse: WarehouseResource, wfm: WfmResource) -> MaterializeResult:
     settings = warehouse.settings()
     table = build_forecast_models(_stats(settings), wfm.config(), _now())
-    where = publish_mart(settings, FORECAST_MODELS, table)
     selected = table.filter(table.column("is_selected")).num_rows
-    return _published(FORECAST_MODELS, where, table.num_rows, selected_series=selected)
+    return _publish(settings, FORECAST_MODELS, table, selected_series=selected)
 
 
 @asset(
@@ -90,8 +92,7 @@ def forecast_intervals(warehouse: WarehouseResource, wfm: WfmResource) -> Materi
         wfm.config(),
         _now(),
     )
-    where = publish_mart(settings, FORECAST_INTERVALS, table)
-    return _published(FORECAST_INTERVALS, where, table.num_rows)
+    return _publish(settings, FORECAST_INTERVALS, table)
 
 
 @asset(
@@ -105,8 +106,7 @@ def staffing_requirements(warehouse: WarehouseResource, wfm: WfmResource) -> Mat
     settings = warehouse.settings()
     forecasts = _mart_or_empty(settings, FORECAST_INTERVALS)
     table = build_staffing_requirements(forecasts, wfm.config())
-    where = publish_mart(settings, STAFFING_REQUIREMENTS, table)
-    return _published(STAFFING_REQUIREMENTS, where, table.num_rows)
+    return _publish(settings, STAFFING_REQUIREMENTS, table)
 
 
 @asset(
@@ -126,8 +126,7 @@ def forecast_accuracy(warehouse: WarehouseResource, wfm: WfmResource) -> Materia
         wfm.config(),
         _now(),
     )
-    where = publish_mart(settings, FORECAST_ACCURACY, table)
-    return _published(FORECAST_ACCURACY, where, table.num_rows)
+    return _publish(settings, FORECAST_ACCURACY, table)
 
 
 @asset(

@@ -1,5 +1,5 @@
-"""Request dependencies: settings, key store, mart reader, hot store, live rollups, event
-publisher, and the caller's tenant.
+"""Request dependencies: settings, key store, mart reader, hot store, live rollups, agent state
+events, event publisher, and the caller's tenant.
 
 The tenant comes only from the API key. No endpoint accepts a tenant from the request.
 """
@@ -16,6 +16,7 @@ from config import Profile, Settings
 from ingest.transport import BatchMessage, JetStreamConfig, JetStreamPublisher, PublishAck
 from serving.api.problems import SERVER_PROFILE_REQUIRED_TYPE, ProblemError
 from serving.auth import ApiKey, ApiKeyStore, WebhookSecretStore
+from warehouse.agent_states import AgentStateEvents
 from warehouse.hotstore import PostgresHotStore
 from warehouse.live import LiveRollups
 from warehouse.marts import MartReader
@@ -111,6 +112,12 @@ def get_live_rollups(request: Request) -> LiveRollups:
     return rollups
 
 
+def get_agent_states(request: Request) -> AgentStateEvents:
+    """The app's agent state reader: the hot store (server) or the lake (embedded)."""
+    reader: AgentStateEvents = request.app.state.agent_states
+    return reader
+
+
 def get_now() -> datetime:
     """The time a request reads "live" data at (a dependency, so tests can pin it)."""
     return datetime.now(UTC)
@@ -150,4 +157,5 @@ MartReaderDep = Annotated[MartReader, Depends(get_mart_reader)]
 CurrentTenant = Annotated[str, Depends(get_current_tenant)]
 HotStoreDep = Annotated[PostgresHotStore, Depends(get_hot_store)]
 LiveRollupsDep = Annotated[LiveRollups, Depends(get_live_rollups)]
+AgentStatesDep = Annotated[AgentStateEvents, Depends(get_agent_states)]
 NowDep = Annotated[datetime, Depends(get_now)]

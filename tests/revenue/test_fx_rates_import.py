@@ -16,6 +16,7 @@ from config import Settings
 from ingest import DeadLetterStore
 from ingest.fx_rates import SCHEMA, read_fx_rates
 from irisx.cli import app
+from tests.revenue.raw_tables import assert_typed_zero_row_file, column_types
 from warehouse import ParquetLake
 from warehouse.clickhouse import ClickHouseRawStore
 from warehouse.fx_rates import fx_rates_dir, write_fx_rates_clickhouse
@@ -119,38 +120,28 @@ def test_a_file_without_the_required_columns_is_refused(data_dir: Path, tmp_path
 
 def test_lake_initialize_writes_the_typed_zero_row_file(tmp_path: Path) -> None:
     ParquetLake(tmp_path / "lake").initialize()
-    schema_file = fx_rates_dir(tmp_path / "lake") / "_schema.parquet"
-    assert pq.read_metadata(schema_file).num_rows == 0
-    assert pq.read_schema(schema_file).equals(SCHEMA)
+    assert_typed_zero_row_file(fx_rates_dir(tmp_path / "lake"), SCHEMA)
 
 
-def test_clickhouse_table_has_the_schema_and_a_reimport_adds_no_row(tmp_path: Path) -> None:
-    client = clickhouse_connect.get_client(interface="chdb", path=str(tmp_path / "chdb"))
-    try:
-        store = ClickHouseRawStore(client, "irisx_raw")
-        store.migrate()
-        columns = client.query(
-            "SELECT name, type FROM system.columns WHERE database = 'irisx_raw' "
-            "AND table = 'fx_rates' ORDER BY position"
-        ).result_rows
-        assert [name for name, _ in columns] == SCHEMA.names
-        assert dict(columns)["rate_date"] == "Date32"
-        assert dict(columns)["rate"] == "Decimal(18, 6)"
-        data = (HEADER + "2024-02-01,EUR,USD,1.15\n").encode()
-        first = read_fx_rates(data, source="r.csv")
-        write_fx_rates_clickhouse(client, store.database, first.to_table())
-        # the CLI passes the first import's time again (imported_at_of): identical rows
-        again = read_fx_rates(data, source="r.csv", now=first.imported_at)
-        write_fx_rates_clickhouse(client, store.database, again.to_table())
-        rows = client.query(
-            "SELECT rate_date, currency, quote_currency, rate, import_id "
-            "FROM irisx_raw.fx_rates FINAL"
-        ).result_rows
-        assert [tuple(row) for row in rows] == [
-            (dt.date(2024, 2, 1), "EUR", "USD", Decimal("1.15"), first.import_id)
-        ]
-    finally:
-        client.close()
+def test_clickhouse_table_has_the_schema_and_a_reimport_adds_no_row(
+    raw_store: ClickHouseRawStore,
+) -> None:
+    columns = column_types(raw_store, "fx_rates")
+    assert [name for name, _ in columns] == SCHEMA.names
+    assert dict(columns)["rate_date"] == "Date32"
+    assert dict(columns)["rate"] == "Decimal(18, 6)"
+    data = (HEADER + "2024-02-01,EUR,USD,1.15\n").encode()
+    first = read_fx_rates(data, source="r.csv")
+    write_fx_rates_clickhouse(raw_store.client, raw_store.database, first.to_table())
+    # the CLI passes the first import's time again (imported_at_of): identical rows
+    again = read_fx_rates(data, source="r.csv", now=first.imported_at)
+    write_fx_rates_clickhouse(raw_store.client, raw_store.database, again.to_table())
+    rows = raw_store.client.query(
+        "SELECT rate_date, currency, quote_currency, rate, import_id FROM irisx_raw.fx_rates FINAL"
+    ).result_rows
+    assert [tuple(row) for row in rows] == [
+        (dt.date(2024, 2, 1), "EUR", "USD", Decimal("1.15"), first.import_id)
+    ]
 
 
 def test_server_profile_writes_the_lake_and_clickhouse(

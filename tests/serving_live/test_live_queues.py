@@ -33,11 +33,9 @@ from fastapi.testclient import TestClient
 
 from config import Profile, Settings
 from ingest.contracts import FAMILIES, models_to_table
-from serving.api.deps import get_now
-from serving.app import create_app
 from tests.api_support import api_key
 from tests.event_samples import call_record
-from tests.serving_live.test_live_wallboard_routes import NOW
+from tests.serving_live.live_hand_worked import WINDOW_5, pinned_client
 from warehouse import ParquetLake
 from warehouse.hotstore import PostgresHotStore
 
@@ -158,9 +156,7 @@ def app_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings
 
 @pytest.fixture
 def client(app_settings: Settings) -> Iterator[TestClient]:
-    app = create_app(app_settings)
-    app.dependency_overrides[get_now] = lambda: NOW
-    with TestClient(app) as test_client:
+    with pinned_client(app_settings) as test_client:
         yield test_client
 
 
@@ -169,13 +165,7 @@ def test_live_queues_are_the_hand_worked_figures(
 ) -> None:
     response = client.get("/v1/live/queues?minutes=5", headers=api_key(app_settings, "acme"))
     assert response.status_code == 200, response.text
-    assert response.json() == {
-        "minutes": 5,
-        "window_start": "2024-05-01T10:01:00Z",
-        "window_end": "2024-05-01T10:05:30Z",
-        "as_of": "2024-05-01T10:05:30Z",
-        "queues": [Q1, Q2],
-    }
+    assert response.json() == {**WINDOW_5, "queues": [Q1, Q2]}
 
 
 def test_one_queue_and_a_wider_window(client: TestClient, app_settings: Settings) -> None:

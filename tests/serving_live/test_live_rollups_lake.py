@@ -6,7 +6,7 @@ rollups from the Parquet lake with DuckDB.
   lake; both implementations answer every window alike (calls, per-queue figures per minute and
   over the window, quality per carrier).
 - The embedded API answers ``/v1/live/calls``, ``/v1/live/quality`` and the WebSocket from the
-  lake with the hand-worked figures of test_live_wallboard_routes (same events, same clock).
+  lake with the hand-worked figures of live_hand_worked (same events, same clock).
 """
 
 from __future__ import annotations
@@ -20,12 +20,11 @@ import pytest
 from fastapi.testclient import TestClient
 
 from config import Settings
-from serving.api.deps import get_now
 from serving.app import create_app
 from telephony.simulator.config import SimulationConfig
 from telephony.simulator.engine import simulate
 from tests.api_support import api_key
-from tests.serving_live.test_live_wallboard_routes import NOW, hand_worked_events
+from tests.serving_live.live_hand_worked import LIVE_CALLS_5, hand_worked_events, pinned_client
 from warehouse import ParquetLake
 from warehouse.hotstore import PostgresHotStore, QueueStats
 from warehouse.live import LakeLiveRollups
@@ -120,9 +119,7 @@ def embedded(settings: Settings) -> Iterator[TestClient]:
     for family, table in hand_worked_events().items():
         lake.write_batch(family, table, f"hand-{family}")
         lake.write_batch(family, table, f"again-{family}")  # delivered twice: counted once
-    app = create_app(settings)
-    app.dependency_overrides[get_now] = lambda: NOW
-    with TestClient(app) as client:
+    with pinned_client(settings) as client:
         yield client
 
 
@@ -131,25 +128,8 @@ def test_embedded_live_calls_are_the_hand_worked_totals(
 ) -> None:
     response = embedded.get("/v1/live/calls?minutes=5", headers=api_key(settings, "acme"))
     assert response.status_code == 200, response.text
-    # Hand-worked in test_live_wallboard_routes' docstring (buckets 10:01..10:05).
-    assert response.json() == {
-        "minutes": 5,
-        "window_start": "2024-05-01T10:01:00Z",
-        "window_end": "2024-05-01T10:05:30Z",
-        "as_of": "2024-05-01T10:05:30Z",
-        "offered": 3,
-        "answered": 2,
-        "abandoned": 1,
-        "answered_within_20s": 1,
-        "total_billsec": 50,
-        "total_handle_sec": 65,
-        "queued": 3,
-        "handled": 2,
-        "service_level_20s": pytest.approx(1 / 3),
-        "aht_sec": 32.5,
-        "asr": pytest.approx(2 / 3),
-        "acd_sec": 25.0,
-    }
+    # Hand-worked in live_hand_worked's docstring (buckets 10:01..10:05).
+    assert response.json() == LIVE_CALLS_5
     wider = embedded.get("/v1/live/calls?minutes=6", headers=api_key(settings, "acme")).json()
     assert (wider["offered"], wider["answered"]) == (4, 3)  # + w0 at 10:00
     globex = embedded.get("/v1/live/calls?minutes=5", headers=api_key(settings, "globex")).json()

@@ -1,42 +1,22 @@
 """WebSocket /v1/live/wallboard against a real PostgreSQL hot store: frames carry the same
-hand-worked totals as the GET endpoints (data and working in test_live_wallboard_routes), keep
+hand-worked totals as the GET endpoints (data and working in live_hand_worked), keep
 coming every interval, stay inside the key's tenant, and the connection is refused (closed with a
-4xxx code) without a valid key. The embedded profile's wallboard (from the lake) is tested in
-test_live_rollups_lake.
+4xxx code) without a valid key. ``client`` and ``server_settings`` come from conftest. The
+embedded profile's wallboard (from the lake) is tested in test_live_rollups_lake.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from config import Profile, Settings
-from serving.api.deps import get_now
 from serving.app import create_app
 from serving.auth import ApiKeyStore
-from tests.serving_live.test_live_wallboard_routes import NOW, _load
-from warehouse.hotstore import PostgresHotStore
+from tests.serving_live.live_hand_worked import LIVE_CALLS_5
 
 URL = "/v1/live/wallboard?minutes=5&interval_s=0.05"
-
-
-@pytest.fixture
-def server_settings(settings: Settings, plain_dsn: str) -> Settings:
-    return settings.model_copy(update={"profile": Profile.SERVER, "postgres_dsn": plain_dsn})
-
-
-@pytest.fixture
-def client(server_settings: Settings) -> Iterator[TestClient]:
-    with PostgresHotStore(server_settings.postgres_dsn) as store:
-        store.migrate()
-        _load(store)
-    app = create_app(server_settings)
-    app.dependency_overrides[get_now] = lambda: NOW
-    with TestClient(app) as test_client:
-        yield test_client
 
 
 def _key(settings: Settings, tenant: str) -> str:
@@ -51,10 +31,7 @@ def test_frames_carry_the_hand_worked_window_and_keep_coming(
         first = socket.receive_json()
         second = socket.receive_json()
     assert (first["type"], first["sequence"], second["sequence"]) == ("wallboard", 1, 2)
-    calls = first["calls"]
-    assert calls["window_start"] == "2024-05-01T10:01:00Z"
-    assert (calls["offered"], calls["answered"], calls["abandoned"]) == (3, 2, 1)
-    assert (calls["total_billsec"], calls["total_handle_sec"], calls["aht_sec"]) == (50, 65, 32.5)
+    assert first["calls"] == LIVE_CALLS_5
     carriers = first["quality"]["carriers"]
     assert [(c["carrier_id"], c["reports"]) for c in carriers] == [("carrier-a", 2), (None, 1)]
     assert carriers[0]["mean_jitter_ms"] == pytest.approx(15.0)

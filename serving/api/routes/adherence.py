@@ -14,47 +14,18 @@ from datetime import datetime, timedelta
 from typing import Annotated, Any
 
 import pandas as pd
-import psycopg
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, HTTPException, Query
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from models_ml.wfm.adherence import realtime_adherence
-from serving.api.deps import CurrentTenant, NowDep
-from serving.api.problems import (
-    HOT_STORE_UNAVAILABLE_TYPE,
-    RETRY_AFTER_S,
-    ProblemError,
-    problem_responses,
-)
-from warehouse.agent_states import AgentStateEvents, AgentStatesUnavailable
+from serving.api.deps import AgentStatesDep, CurrentTenant, NowDep
+from serving.api.recent_reads import RECENT_READ_ERRORS, read_recent
 
 router = APIRouter(prefix="/v1/wfm", tags=["workforce management"])
 
 _ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}$"
 #: Replays: how far back an explicit as_of may go (the hot store keeps days, not months).
 MAX_REPLAY = timedelta(days=31)
-_ERRORS = problem_responses(
-    401,
-    422,
-    500,
-    503,
-    descriptions={
-        503: (
-            "The hot store is unreachable or not migrated yet (server profile), or the lake's "
-            "files changed during the read (embedded); retry after Retry-After seconds"
-        ),
-    },
-)
-
-
-def get_agent_states(request: Request) -> AgentStateEvents:
-    """The app's agent state reader: the hot store (server) or the lake (embedded)."""
-    reader: AgentStateEvents = request.app.state.agent_states
-    return reader
-
-
-AgentStatesDep = Annotated[AgentStateEvents, Depends(get_agent_states)]
 
 
 class AdherenceQuery(BaseModel):
@@ -108,7 +79,7 @@ class AdherenceResponse(BaseModel):
     operation_id="getWfmAdherence",
     summary="Real-time adherence of the caller's agents",
     response_model=AdherenceResponse,
-    responses=_ERRORS,
+    responses=RECENT_READ_ERRORS,
 )
 async def get_adherence(
     query: Annotated[AdherenceQuery, Query()],
@@ -124,22 +95,10 @@ async def get_adherence(
     if as_of < now - MAX_REPLAY:
         raise HTTPException(422, f"as_of: replays reach back {MAX_REPLAY.days} days at most")
     day_start = pd.Timestamp(as_of).tz_convert("UTC").normalize().to_pydatetime()
-    try:
-        events = await run_in_threadpool(
-            reader.agent_state_events, tenant_id, day_start, as_of, query.agent_id
-        )
-    except (
-        psycopg.OperationalError,
-        psycopg.errors.UndefinedTable,
-        AgentStatesUnavailable,
-    ) as exc:
-        raise ProblemError(
-            503,
-            f"agent states unavailable: {type(exc).__name__}",
-            type_=HOT_STORE_UNAVAILABLE_TYPE,
-            title="Hot store unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        ) from exc
+    events = await read_recent(
+        lambda: reader.agent_state_events(tenant_id, day_start, as_of, query.agent_id),
+        what="agent states",
+    )
     if query.queue_id is not None:
         on_queue = set(events.loc[events["queue_id"] == query.queue_id, "agent_id"])
         events = events[events["agent_id"].isin(on_queue)]

@@ -15,48 +15,27 @@ import asyncio
 import json
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-import psycopg
 from fastapi import APIRouter, Query, WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.concurrency import run_in_threadpool
 
 from serving.api.deps import CurrentTenant, LiveRollupsDep, NowDep, get_now
-from serving.api.problems import (
-    HOT_STORE_UNAVAILABLE_TYPE,
-    RETRY_AFTER_S,
-    ProblemError,
-    problem_responses,
-)
+from serving.api.problems import ProblemError
+from serving.api.recent_reads import RECENT_READ_ERRORS, read_recent
 from serving.auth import ApiKeyStore
 from warehouse.hotstore import QueueStats
-from warehouse.live import LiveRollups, LiveRollupsUnavailable
+from warehouse.live import LiveRollups
 
 router = APIRouter(prefix="/v1/live", tags=["live"])
 
 #: One day: the rollups keep whole days (IRISX_HOT_RETENTION_DAYS); wallboards look at minutes.
 MAX_WINDOW_MINUTES = 1440
 
-_ERRORS = problem_responses(
-    401,
-    422,
-    500,
-    503,
-    descriptions={
-        503: (
-            "The hot store is unreachable or not migrated yet (server profile), or the lake's "
-            "files changed during the read (embedded); retry after Retry-After seconds"
-        ),
-    },
-)
-
 Minutes = Annotated[
     int,
     Query(ge=1, le=MAX_WINDOW_MINUTES, description="Window length in minutes, up to now"),
 ]
-
-_Read = TypeVar("_Read")
 
 
 class LiveWindow(BaseModel):
@@ -217,31 +196,12 @@ def _window(minutes: int, now: datetime) -> dict[str, object]:
     }
 
 
-async def _read(read: Callable[[], _Read]) -> _Read:
-    """Run a blocking rollup read in the threadpool; an unreachable or unmigrated hot store (or
-    a lake read that raced a batch rewrite) is a 503 problem, not a 500."""
-    try:
-        return await run_in_threadpool(read)
-    except (
-        psycopg.OperationalError,
-        psycopg.errors.UndefinedTable,
-        LiveRollupsUnavailable,
-    ) as exc:
-        raise ProblemError(
-            503,
-            f"hot store unavailable: {type(exc).__name__}",
-            type_=HOT_STORE_UNAVAILABLE_TYPE,
-            title="Hot store unavailable",
-            headers={"Retry-After": str(RETRY_AFTER_S)},
-        ) from exc
-
-
 @router.get(
     "/calls",
     operation_id="getLiveCalls",
     summary="Live call totals (last N minutes)",
     response_model=LiveCalls,
-    responses=_ERRORS,
+    responses=RECENT_READ_ERRORS,
 )
 async def get_live_calls(
     tenant: CurrentTenant, store: LiveRollupsDep, now: NowDep, minutes: Minutes = 15
@@ -252,7 +212,7 @@ async def get_live_calls(
 
 
 async def _live_calls(store: LiveRollups, tenant: str, minutes: int, now: datetime) -> LiveCalls:
-    stats = await _read(lambda: store.live_call_stats(tenant, minutes, now=now))
+    stats = await read_recent(lambda: store.live_call_stats(tenant, minutes, now=now))
     return LiveCalls(
         **_window(minutes, now),
         offered=stats.offered,
@@ -275,7 +235,7 @@ async def _live_calls(store: LiveRollups, tenant: str, minutes: int, now: dateti
     operation_id="getLiveQueues",
     summary="Live queue wallboard (last N minutes, per queue and minute)",
     response_model=LiveQueues,
-    responses=_ERRORS,
+    responses=RECENT_READ_ERRORS,
 )
 async def get_live_queues(
     tenant: CurrentTenant,
@@ -292,7 +252,9 @@ async def get_live_queues(
 async def _live_queues(
     store: LiveRollups, tenant: str, minutes: int, now: datetime, queue_id: str | None = None
 ) -> LiveQueues:
-    rows = await _read(lambda: store.live_queue_stats(tenant, minutes, now=now, queue_id=queue_id))
+    rows = await read_recent(
+        lambda: store.live_queue_stats(tenant, minutes, now=now, queue_id=queue_id)
+    )
     queues: list[LiveQueue] = []
     for row in rows:  # each queue's window total (minute None), then its minutes
         if row.minute is None:
@@ -307,7 +269,7 @@ async def _live_queues(
     operation_id="getLiveQuality",
     summary="Live RTCP quality per carrier (last N minutes)",
     response_model=LiveQuality,
-    responses=_ERRORS,
+    responses=RECENT_READ_ERRORS,
 )
 async def get_live_quality(
     tenant: CurrentTenant, store: LiveRollupsDep, now: NowDep, minutes: Minutes = 15
@@ -319,7 +281,7 @@ async def get_live_quality(
 async def _live_quality(
     store: LiveRollups, tenant: str, minutes: int, now: datetime
 ) -> LiveQuality:
-    rows = await _read(lambda: store.live_quality(tenant, minutes, now=now))
+    rows = await read_recent(lambda: store.live_quality(tenant, minutes, now=now))
     return LiveQuality(
         **_window(minutes, now),
         carriers=[

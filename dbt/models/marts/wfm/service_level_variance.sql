@@ -25,6 +25,15 @@
 {%- set interval_seconds = 900 -%}
 {%- set answer_within_sec = 20 -%}
 {%- set max_agents = var('wfm_max_agents', 300) -%}
+{%- set keys = ['tenant_id', 'queue_id', 'interval_start_us'] -%}
+{#- The substitution steps above: (scenario, calls, AHT, agents) columns of interval_inputs. -#}
+{%- set scenarios = [
+    ('plan', 'planned_calls', 'planned_aht_sec', 'planned_agents'),
+    ('actual_volume', 'offered', 'planned_aht_sec', 'planned_agents'),
+    ('actual_aht', 'offered', 'actual_aht_sec', 'planned_agents'),
+    ('present_agents', 'offered', 'actual_aht_sec', 'present_agents'),
+    ('staffed_agents', 'offered', 'actual_aht_sec', 'staffed_agents'),
+] -%}
 
 with
 
@@ -86,61 +95,14 @@ interval_inputs as (
             as staffed_agents
 
     from planned_intervals
-    left join queue_actuals
-        on planned_intervals.tenant_id = queue_actuals.tenant_id
-        and planned_intervals.queue_id = queue_actuals.queue_id
-        and planned_intervals.interval_start_us = queue_actuals.interval_start_us
-    left join present_time
-        on planned_intervals.tenant_id = present_time.tenant_id
-        and planned_intervals.queue_id = present_time.queue_id
-        and planned_intervals.interval_start_us = present_time.interval_start_us
+    {{ left_join_on_keys('planned_intervals', 'queue_actuals', keys) }}
+    {{ left_join_on_keys('planned_intervals', 'present_time', keys) }}
 
 ),
 
 scenarios as (
 
-    select
-        tenant_id, queue_id, interval_start_us, 'plan' as scenario,
-        planned_calls * planned_aht_sec / {{ interval_seconds }} as load,
-        planned_aht_sec as aht_sec,
-        planned_agents as agents
-    from interval_inputs
-
-    union all
-
-    select
-        tenant_id, queue_id, interval_start_us, 'actual_volume' as scenario,
-        offered * planned_aht_sec / {{ interval_seconds }} as load,
-        planned_aht_sec as aht_sec,
-        planned_agents as agents
-    from interval_inputs
-
-    union all
-
-    select
-        tenant_id, queue_id, interval_start_us, 'actual_aht' as scenario,
-        offered * actual_aht_sec / {{ interval_seconds }} as load,
-        actual_aht_sec as aht_sec,
-        planned_agents as agents
-    from interval_inputs
-
-    union all
-
-    select
-        tenant_id, queue_id, interval_start_us, 'present_agents' as scenario,
-        offered * actual_aht_sec / {{ interval_seconds }} as load,
-        actual_aht_sec as aht_sec,
-        present_agents as agents
-    from interval_inputs
-
-    union all
-
-    select
-        tenant_id, queue_id, interval_start_us, 'staffed_agents' as scenario,
-        offered * actual_aht_sec / {{ interval_seconds }} as load,
-        actual_aht_sec as aht_sec,
-        staffed_agents as agents
-    from interval_inputs
+    {{ erlang_c_scenarios('interval_inputs', keys, scenarios, interval_seconds) }}
 
 ),
 
@@ -225,12 +187,8 @@ evaluated as (
         end as service_level
 
     from evaluations
-    left join inverse_blocking
-        on evaluations.tenant_id = inverse_blocking.tenant_id
-        and evaluations.queue_id = inverse_blocking.queue_id
-        and evaluations.interval_start_us = inverse_blocking.interval_start_us
-        and evaluations.scenario = inverse_blocking.scenario
-        and evaluations.whole_agents = inverse_blocking.whole_agents
+    {{ left_join_on_keys('evaluations', 'inverse_blocking',
+                         keys + ['scenario', 'whole_agents']) }}
 
 ),
 
