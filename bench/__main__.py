@@ -17,6 +17,7 @@ BENCHMARKS: tuple[str, ...] = (
     "edge_validation",
     "server_pipeline",
     "hotstore_load",
+    "hotstore_refresh",
     "rating_rate",
     "revenue_marts",
     "emodel_rate",

@@ -225,7 +225,8 @@ def run() -> BenchResult:
         notes=[
             "Each run: fresh database, migrated; the insert creates the 10 daily partitions.",
             "Both paths left identical tables (md5 over every row).",
-            "calls has a primary key and two secondary indexes: PostgreSQL's own share of the "
+            "calls has a primary key, a (tenant, call) index and a BRIN over start_at: "
+            "PostgreSQL's own share of the "
             "load (server alone) bounds the rate, not the client.",
         ],
     )

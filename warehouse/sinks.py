@@ -142,8 +142,9 @@ class HotStoreSink:
         self.refresh_rollups = refresh_rollups
         self.refresh_every_s = refresh_every_s
         self.refresh_cost_factor = refresh_cost_factor
-        #: Duration of the last rollup refresh, seconds.
+        #: Duration of the last rollup refresh, seconds; refreshes run so far.
         self.last_refresh_s = 0.0
+        self.refreshes = 0
         self.expire_every_s = expire_every_s
         self._migrated = False
         self._next_expiry = 0.0
@@ -185,6 +186,7 @@ class HotStoreSink:
         self.store.refresh_rollups()
         finished = time.monotonic()
         self.last_refresh_s = finished - started
+        self.refreshes += 1
         self._refresh_pending = False
         self._next_refresh = finished + max(
             self.refresh_every_s, self.refresh_cost_factor * self.last_refresh_s
