@@ -24,9 +24,12 @@ accumulates evidence); the smaller p-value, Bonferroni-corrected for the two win
 Shared resources (carrier, provider) are also tested platform-wide -- the sums over every
 tenant -- because an outage that one tenant sees in 6 calls an hour, five tenants see in 30;
 a platform incident is then attributed to each tenant with traffic on that resource, with the
-tenant's own numbers. Incidents of one tenant that overlap in time and are related (same KPI,
-same carrier/queue/provider, or volume and money) are one incident, explained by its most
-specific dimension.
+tenant's own numbers (for rates, means and falls; a platform-wide rise of calls or cost is the
+sum of tenants' own rises). A tenant's queues are summed too (a spike of customers' calls
+spreads over them). The seasonal phase is the slot of the tenant's local day, the shift from
+UTC inferred from its own traffic. Incidents of one tenant that overlap in time and are
+related (same KPI, same carrier/queue/provider, or volume and money) are one incident,
+explained by its most specific dimension.
 """
 
 from __future__ import annotations
@@ -68,9 +71,24 @@ BAD_DIRECTION = {
     # Long calls are no fault; a fall in ACD (short answered calls: fraud, false answer
     # supervision) is.
     "acd_sec": -1,
+    # A tenant's spend is its calls' cost plus its messages' price: a rise of the calls' part
+    # is the cost KPI's (tenant and carrier, with the call volume), a rise of the messages'
+    # part is a campaign, as for message volume; a fall is lost revenue or a dead channel.
+    "spend": -1,
 }
 #: Dimensions whose values are shared by every tenant: tested platform-wide too.
 SHARED_DIMENSIONS = frozenset({"carrier", "provider"})
+#: Day types of the seasonal profile: weekday, Saturday, Sunday (traffic on Sundays is often
+#: half of Saturdays': one weekend profile would mix them).
+DAY_TYPES = 3
+#: Saturday and Sunday have their own profiles only with at least this many of each in the
+#: history (``phases``).
+MIN_DAYS_PER_TYPE = 4
+#: (dimension, KPI) also summed over the dimension's values per tenant (dimension value
+#: ``ALL``): a spike of customers' calls spreads over a tenant's queues, each too small to show
+#: it alone. Only volume: "all queues" is no target for a queue's remediation (staffing).
+SUMMED = frozenset({("queue", "call_volume")})
+ALL = "all"
 #: tenant_id of a platform-wide series (the sum over tenants); never in an output row.
 PLATFORM = "*"
 #: How specific a dimension is: the explanation of an incident is its most specific member.
@@ -105,6 +123,9 @@ MIN_MEAN_EVENTS = 5
 RESIDUAL_CAP = 25.0
 #: Dispersion estimates leave out points beyond this many standard deviations (3 rounds).
 TRIM_Z = 4.0
+#: The first dispersion fit leaves out this share of the points, the largest standardised
+#: residuals (the anomalies a variance fit must not see).
+INITIAL_TRIM = 0.02
 #: Severity: ``critical`` from this peak surprise (-log10 p), else ``warning``.
 CRITICAL_SURPRISE = 12.0
 RULES = IncidentRules(gap_tolerance=2, cooldown=6)
@@ -233,6 +254,7 @@ def build_series(kpi_rows: pd.DataFrame, grain_minutes: int) -> tuple[list[KpiSe
         denominator[at] = rows["_denominator"].to_numpy()
         key = SeriesKey(str(tenant), str(dimension), str(value), str(kpi))
         series.append(KpiSeries(key, str(aggregation), numerator, denominator, np.nan))
+    series += _tenant_sums(series, points)
     platform: dict[tuple[str, str, str, str], KpiSeries] = {}
     for one in series:
         if one.key.dimension not in SHARED_DIMENSIONS:
@@ -253,6 +275,27 @@ def build_series(kpi_rows: pd.DataFrame, grain_minutes: int) -> tuple[list[KpiSe
     return series, grid
 
 
+def _tenant_sums(series: list[KpiSeries], points: int) -> list[KpiSeries]:
+    """Per tenant and (dimension, KPI) of ``SUMMED``: the sum of the series' numerators and
+    denominators over the dimension's values, as dimension value ``ALL``."""
+    totals: dict[tuple[str, str, str, str], KpiSeries] = {}
+    for one in series:
+        if (one.key.dimension, one.key.kpi) not in SUMMED:
+            continue
+        tenant = one.key.tenant_id
+        name = (tenant, one.key.dimension, one.key.kpi, one.aggregation)
+        total = totals.get(name)
+        if total is None:
+            key = SeriesKey(tenant, one.key.dimension, ALL, one.key.kpi)
+            total = KpiSeries(
+                key, one.aggregation, np.full(points, np.nan), np.full(points, np.nan), np.nan
+            )
+            totals[name] = total
+        total.numerator = _nan_add(total.numerator, one.numerator)
+        total.denominator = _nan_add(total.denominator, one.denominator)
+    return list(totals.values())
+
+
 def _nan_add(left: FloatArray, right: FloatArray) -> FloatArray:
     both = np.isnan(left) & np.isnan(right)
     return np.where(both, np.nan, np.nan_to_num(left) + np.nan_to_num(right))
@@ -269,14 +312,63 @@ def _value_of(series: KpiSeries) -> FloatArray:
 # --- seasonal baseline ---------------------------------------------------------------------------
 
 
-def phases(grid: np.ndarray, grain_minutes: int) -> tuple[np.ndarray, int]:
-    """Phase of each bucket (slot of the UTC day, weekday or weekend) and the number of slots."""
+def phases(grid: np.ndarray, grain_minutes: int, offset_minutes: int = 0) -> tuple[np.ndarray, int]:
+    """Phase of each bucket (slot of the day, day type: weekday, Saturday, Sunday) and the
+    number of slots; the day is UTC shifted by ``offset_minutes`` (a tenant's local day).
+    Saturday and Sunday are one day type unless the grid holds ``MIN_DAYS_PER_TYPE`` of each:
+    with two Saturdays, a Saturday's expectation would be half its own value."""
     slots = 1440 // grain_minutes if 1440 % grain_minutes == 0 else 1
-    minutes = grid.astype("datetime64[m]").astype(np.int64)
+    minutes = grid.astype("datetime64[m]").astype(np.int64) + offset_minutes
     slot = (minutes % 1440) // grain_minutes if slots > 1 else np.zeros(len(grid), np.int64)
-    days = minutes // 1440
-    weekend = ((days + 3) % 7) >= 5  # 1970-01-01 was a Thursday
-    return slot + slots * weekend.astype(np.int64), slots
+    day = minutes // 1440
+    weekday = (day + 3) % 7  # 1970-01-01 was a Thursday; 0 = Monday
+    sundays = len(np.unique(day[weekday == 6]))
+    saturdays = len(np.unique(day[weekday == 5]))
+    split = min(saturdays, sundays) >= MIN_DAYS_PER_TYPE
+    day_type = np.clip(weekday - 4, 0, DAY_TYPES - 1 if split else 1)
+    return slot + slots * day_type.astype(np.int64), slots
+
+
+#: Candidate offsets of a tenant's local day from UTC (minutes), tried by ``local_offsets``.
+OFFSETS_MINUTES: tuple[int, ...] = tuple(range(-12 * 60, 14 * 60 + 1, 60))
+
+
+def _deviance(values: FloatArray, phase: np.ndarray, slots: int) -> float:
+    """Poisson deviance of a count series against its own phase means."""
+    ok = np.isfinite(values)
+    mean, _ = pooled_profile(values, values, phase, slots, ok)
+    mu = np.maximum(np.nan_to_num(mean[phase][ok]), 1e-9)
+    y = values[ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(y > 0, y * np.log(y / mu), 0.0)
+    return float(2 * np.sum(term - (y - mu)))
+
+
+def local_offsets(series: list[KpiSeries], grid: np.ndarray, grain_minutes: int) -> dict[str, int]:
+    """Per tenant_id (and the platform): the shift of UTC to the local day that explains its
+    busiest tenant-level count series best (least Poisson deviance against its own day-type
+    profile, ``phases``). A tenant in UTC-5 has its Sunday evening on Monday UTC: with
+    the UTC day, that evening is "a weekday" with a fifth of the volume. Ties go to the
+    smallest shift; a tenant without a tenant-level count keeps UTC."""
+    busiest: dict[str, FloatArray] = {}
+    totals: dict[str, float] = {}
+    for one in series:
+        key = one.key
+        if key.dimension != "tenant" or one.aggregation != "sum" or key.kpi not in COUNT_KPIS:
+            continue
+        total = float(np.nansum(one.numerator))
+        if total > totals.get(key.tenant_id, 0.0):
+            busiest[key.tenant_id], totals[key.tenant_id] = one.numerator, total
+    if busiest:
+        busiest[PLATFORM] = np.nansum(np.vstack(list(busiest.values())), axis=0)
+    answer: dict[str, int] = {}
+    for tenant, values in busiest.items():
+        scored = []
+        for offset in OFFSETS_MINUTES:
+            phase, slots = phases(grid, grain_minutes, offset)
+            scored.append((_deviance(values, phase, slots), abs(offset), offset))
+        answer[tenant] = min(scored)[2]
+    return answer
 
 
 def pooled_profile(
@@ -292,7 +384,7 @@ def pooled_profile(
     circular), so that a 5-minute slot seen on 4 weekend days has 12 buckets behind it; hourly
     slots are not (pooling flattens the daily peak, and at platform volumes that bias alone is
     "significant"). A phase without a usable bucket is NaN."""
-    n_phases = 2 * slots
+    n_phases = DAY_TYPES * slots
     ok = use & np.isfinite(numerator) & np.isfinite(denominator)
     num = np.bincount(phase[ok], weights=numerator[ok], minlength=n_phases)
     den = np.bincount(phase[ok], weights=denominator[ok], minlength=n_phases)
@@ -300,7 +392,7 @@ def pooled_profile(
     if slots > 24:
         pooled = []
         for array in (num, den, cnt):
-            halves = array.reshape(2, slots)
+            halves = array.reshape(DAY_TYPES, slots)
             pooled.append(
                 (halves + np.roll(halves, 1, axis=1) + np.roll(halves, -1, axis=1)).ravel()
             )
@@ -490,7 +582,11 @@ def variance_function(
     if len(mu) < 3:
         return 1.0, 0.0
     weight = 1.0 / np.maximum(mu, float(np.median(mu)) * 0.1 + 1e-12)
-    inside = np.ones(len(mu), dtype=bool)
+    # The first fit leaves out the largest standardised residuals (against the bare count
+    # scale), so that a few anomalous buckets do not inflate the first variance so much that
+    # the trimming below keeps them; the later fits decide on every point again.
+    first = r2 / np.maximum(mu, 1e-12)
+    inside = first <= np.quantile(first, 1.0 - INITIAL_TRIM)
     scale, quadratic = 1.0, 0.0
     for _ in range(3):
         target = r2 - (mu if poisson else 0.0)
@@ -504,27 +600,83 @@ def variance_function(
     return float(scale), float(quadratic)
 
 
+#: Median of a chi-square variable with one degree of freedom: the median squared standardised
+#: residual of a well-fitted variance.
+CHI2_MEDIAN = float(stats.chi2.ppf(0.5, 1))
+#: A count's median-based dispersion uses buckets expecting at least this many events (below,
+#: Poisson counts are too discrete for the median to mean much), and needs this many of them.
+ROBUST_MIN_EXPECTED = 5.0
+ROBUST_MIN_BUCKETS = 24
+#: (dimension, KPI) whose overdispersion is the median-based one: a queue's calls, customers'
+#: arrivals. A tenant's or carrier's calls include outbound dialer campaigns and message
+#: volume is campaigns: bursts are their normal, part of their dispersion.
+ROBUST_DISPERSION = frozenset({("queue", "call_volume")})
+
+
+def robust_quadratic(
+    value: FloatArray,
+    expected: FloatArray,
+    ok: npt.NDArray[np.bool_],
+    scale: float,
+    quadratic: float,
+) -> float:
+    """A count's overdispersion from the *median* standardised residual: the ``quadratic`` for
+    which the median of ``r**2 / (scale mu + quadratic mu**2)`` over the busier buckets is the
+    chi-square median; never more than the least-squares ``quadratic``. The least-squares fit
+    is a mean of squares: three traffic spikes of a fortnight (ten of 336 hours, z 5..10) make
+    it several times the hour-to-hour noise and hide themselves; the median does not see them.
+    Too few busy buckets: the least-squares value."""
+    busy = ok & (expected >= ROBUST_MIN_EXPECTED)
+    if busy.sum() < ROBUST_MIN_BUCKETS:
+        return quadratic
+    mu, r2 = expected[busy], (value[busy] - expected[busy]) ** 2
+
+    def excess(q: float) -> float:
+        return float(np.median(r2 / (scale * mu + q * mu**2))) - CHI2_MEDIAN
+
+    if quadratic <= 0 or excess(0.0) <= 0:
+        return 0.0 if excess(0.0) <= 0 else quadratic
+    if excess(quadratic) >= 0:
+        return quadratic
+    return float(optimize.brentq(excess, 0.0, quadratic, xtol=1e-6))
+
+
 #: The level of a count series is the seasonal profile times the level of the last hours.
 LEVEL_HOURS = 6
 
 
 def local_level(
-    value: FloatArray, profile: FloatArray, use: npt.NDArray[np.bool_], slots: int
+    value: FloatArray,
+    profile: FloatArray,
+    use: npt.NDArray[np.bool_],
+    slots: int,
+    *,
+    robust: bool = True,
 ) -> FloatArray:
     """Per bucket: how busy the series has been over the ``LEVEL_HOURS`` before it, relative
-    to its seasonal profile -- ``(observed + prior) / (profile + prior)`` with a prior of half
-    the window's expected volume, so a quiet night moves it little; buckets left out
-    (``use`` false) count as expected. Day-to-day swings of traffic then stay out of the
-    overdispersion, and a spike is judged against the day it happens on."""
+    to its seasonal profile -- the median over those buckets of ``(observed + prior) /
+    (profile + prior)``, the prior one average bucket's volume, so a quiet night moves it
+    little; buckets left out (``use`` false) count as expected. The median, not the ratio of
+    sums: a spike of an hour or two is no change of the day's level, and the hours after it
+    are judged against the day, not against the spike. Day-to-day swings of traffic then stay
+    out of the overdispersion, and a spike is judged against the day it happens on.
+    ``robust`` false (money): the ratio of the window's sums, with a prior of half the
+    window's expected amount -- a campaign's first hours do lift the level of the next."""
     window = max(2, round(LEVEL_HOURS * slots / 24))
     seen = np.where(use & np.isfinite(value), value, profile)
-    observed = np.convolve(seen, np.ones(window))[: len(value)]
-    expected = np.convolve(profile, np.ones(window))[: len(value)]
-    # Sums of the window *before* each bucket.
-    observed = np.concatenate([[0.0], observed[:-1]])
-    expected = np.concatenate([[0.0], expected[:-1]])
-    prior = 0.5 * float(np.mean(profile)) * window
-    level = (observed + prior) / np.maximum(expected + prior, 1e-12)
+    if not robust:
+        observed = np.convolve(seen, np.ones(window))[: len(value)]
+        expected = np.convolve(profile, np.ones(window))[: len(value)]
+        observed = np.concatenate([[0.0], observed[:-1]])
+        expected = np.concatenate([[0.0], expected[:-1]])
+        total_prior = 0.5 * float(np.mean(profile)) * window
+        level = (observed + total_prior) / np.maximum(expected + total_prior, 1e-12)
+        return np.clip(level, 0.25, 4.0)
+    prior = max(float(np.mean(profile)), 1e-12)
+    ratio = (seen + prior) / np.maximum(profile + prior, 1e-12)
+    # The window *before* each bucket; before the series' start, buckets count as expected.
+    padded = np.concatenate([np.ones(window), ratio[:-1]])
+    level = np.median(np.lib.stride_tricks.sliding_window_view(padded, window), axis=1)
     return np.clip(level, 0.25, 4.0)
 
 
@@ -535,6 +687,11 @@ def fit_count_model(
     dispersion, estimated on the same buckets."""
     kind = _kind_of(series)
     direction = BAD_DIRECTION.get(series.key.kpi, 0)
+    if kind in ("proportion", "mean"):
+        # Rates and means depend on the hour, hardly on the day type: every day's bucket of
+        # the slot is behind its expectation (a weekend slot of a short history would have
+        # two, one of them the anomaly itself).
+        phase = phase % slots
     num, den = _profile(series, phase, slots, use)
     observed = np.isfinite(series.value)
     ok = use & observed
@@ -548,7 +705,9 @@ def fit_count_model(
             # Trials behind each phase's rate (unpooled: understates them for pooled slots,
             # which only strengthens the shrinkage).
             history = np.bincount(
-                phase[ok], weights=np.nan_to_num(series.denominator[ok]), minlength=2 * slots
+                phase[ok],
+                weights=np.nan_to_num(series.denominator[ok]),
+                minlength=DAY_TYPES * slots,
             )[phase]
             rate = (np.clip(rate, 0.0, 1.0) * history + PRIOR_TRIALS * overall) / (
                 history + PRIOR_TRIALS
@@ -590,10 +749,15 @@ def fit_count_model(
     events = float(np.nansum(series.denominator[ok]))
     amount = float(np.nansum(series.numerator[ok]))
     per_event = amount / events if kind == "money" and events > 0 and amount > 0 else 1.0
-    days = max(1.0, float(ok.sum()) / (2 * slots) * 2)
+    days = max(1.0, float(ok.sum()) / slots)
     expected = np.maximum(expected, per_event * 0.5 / days)
-    expected = expected * local_level(series.value, expected, use, slots)
+    if (series.key.dimension, series.key.kpi) not in ROBUST_DISPERSION:
+        expected = expected * local_level(
+            series.value, expected, use, slots, robust=kind == "count"
+        )
     scale, quadratic = variance_function(series.value, expected, ok, poisson=kind == "count")
+    if (series.key.dimension, series.key.kpi) in ROBUST_DISPERSION:
+        quadratic = robust_quadratic(series.value, expected, ok, scale, quadratic)
     return CountModel(
         kind,
         expected,
@@ -884,11 +1048,12 @@ def detect_kpi_anomalies(
             pd.DataFrame(columns=ERROR_COLUMNS),
         )
     series, grid = build_series(kpi_rows, grain_minutes)
-    phase, slots = phases(grid, grain_minutes)
+    offsets = local_offsets(series, grid, grain_minutes)
     by_key = {one.key: one for one in series}
     verdicts: dict[SeriesKey, SeriesVerdict] = {}
     errors: list[dict[str, str]] = []
     for one in series:
+        phase, slots = phases(grid, grain_minutes, offsets.get(one.key.tenant_id, 0))
         try:
             verdicts[one.key] = verdict_of(one, grid, grain_minutes, method, phase, slots)
         except Exception as error:  # a failing series is recorded, not fatal
@@ -910,6 +1075,8 @@ def detect_kpi_anomalies(
         # A platform finding: attributed to each tenant with traffic on the resource then.
         for incident in found:
             window = slice(incident.start, incident.end + 1)
+            if not _shared_fault(one, verdict, window):
+                continue
             for tenant in tenants:
                 mine = by_key.get(SeriesKey(tenant, key.dimension, key.dimension_value, key.kpi))
                 if mine is None or not _takes_part(
@@ -987,6 +1154,16 @@ def _deviation(series: KpiSeries, expected: FloatArray, window: slice) -> float:
         den = np.nan_to_num(series.denominator[window])
         return float(np.nansum(series.numerator[window]) - np.nansum(den * expected[window]))
     return float(np.nansum(series.value[window]) - np.nansum(expected[window]))
+
+
+def _shared_fault(platform: KpiSeries, verdict: SeriesVerdict, window: slice) -> bool:
+    """Whether a platform-wide finding is the resource's fault, to be told to its tenants: a
+    rate or mean (ASR, MOS, delivery), or a fall of volume or money. A *rise* of a carrier's
+    calls or cost is the sum of tenants' rises (a spike, a fraud burst), which each tenant's
+    own series tests with its own numbers; attributed, it would be every tenant's alert."""
+    if platform.key.kpi not in COUNT_KPIS | MONEY_KPIS:
+        return True
+    return _deviation(platform, verdict.expected, window) < 0
 
 
 def _takes_part(

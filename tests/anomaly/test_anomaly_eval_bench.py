@@ -117,3 +117,10 @@ def test_smoke_run_on_a_small_simulation() -> None:
         assert score.seconds >= 0
     ensemble = evaluation.scores["ensemble"]
     assert ensemble.detected >= 1
+    # A carrier outage (every call on the carrier fails for 1-3 hours) is the incident
+    # operators most need to hear about: at least one must be found, by the count test alone
+    # and by the ensemble.
+    for method in ("count", "ensemble"):
+        found, total = evaluation.scores[method].detected_by_kind["carrier_outage"]
+        assert total >= 1
+        assert found >= 1, f"{method}: no carrier outage found of {total}"
