@@ -106,7 +106,7 @@ class ScoringRules:
     """How much history a re-fit sees, how far a first run reaches back, and when an incident
     is over or a repeat (in buckets of the grain)."""
 
-    grain_minutes: int = 15
+    grain_minutes: int = 60
     method: str = "ensemble"
     history_days: int = 14
     max_backfill_days: int = 35
@@ -404,10 +404,13 @@ def _to_table(frame: pd.DataFrame, schema: pa.Schema) -> pa.Table:
 # -- incidents -----------------------------------------------------------------------------------
 
 
-def _peak_direction(
+def _incident_direction(
     incident: Mapping[str, Any], anomalies: pd.DataFrame, key: str, keys: pd.Series
 ) -> str | None:
-    """Whether the incident's strongest anomaly was above (up) or below (down) expected."""
+    """Whether the incident's anomalies lay above (up) or below (down) expected, on balance:
+    the sign of their summed deviation. Not the single strongest bucket's: buckets attributed
+    from a platform-wide incident share its score, and one of them may be a bucket of the
+    tenant's own that happened to lie above expected (e.g. the hour an outage ended)."""
     if anomalies.empty:
         return None
     inside = anomalies[
@@ -417,8 +420,11 @@ def _peak_direction(
     ]
     if inside.empty:
         return None
-    peak = inside.loc[inside["score"].idxmax()]
-    return "up" if peak["value"] > peak["expected"] else "down"
+    net = float((inside["value"] - inside["expected"]).sum())
+    if net == 0:
+        peak = inside.loc[inside["score"].idxmax()]
+        net = float(peak["value"] - peak["expected"])
+    return "up" if net > 0 else "down"
 
 
 def merge_incidents(
@@ -457,7 +463,7 @@ def merge_incidents(
             after = new_after.get(key)
             if after is None or incident["end"] <= after:
                 continue  # wholly in buckets already scored: their verdicts are final
-            direction = _peak_direction(incident, detected_anomalies, key, anomaly_keys)
+            direction = _incident_direction(incident, detected_anomalies, key, anomaly_keys)
             same_series = (_keys(merged) == key) & (merged["grain_minutes"] == rules.grain_minutes)
             match = merged.index[merged["incident_id"] == incident["incident_id"]]
             if len(match) == 0:

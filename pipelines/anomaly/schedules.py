@@ -2,7 +2,7 @@
 gained since the last run (a run with nothing new publishes the marts unchanged).
 
 The daily ``refresh_all`` job also runs these assets after dbt, so new data is scored as soon as
-the refresh has rebuilt ``kpi_series_15m``.
+the refresh has rebuilt ``kpi_series_60m``.
 """
 
 from __future__ import annotations

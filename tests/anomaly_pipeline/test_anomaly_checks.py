@@ -40,12 +40,12 @@ def failing_on_tenant_asr(rows: pd.DataFrame, *, grain_minutes: int, method: str
 
 
 def kpi_mart() -> pa.Table:
-    """Two acme series (tenant ASR, carrier c-1 ASR), 2025-03-03 00:00 .. 01:45, ASR 0.6."""
-    buckets = pd.date_range("2025-03-03T00:00Z", periods=8, freq="15min")
+    """Two acme series (tenant ASR, carrier c-1 ASR), hourly 2025-03-03 00:00 .. 07:00, ASR 0.6."""
+    buckets = pd.date_range("2025-03-03T00:00Z", periods=8, freq="60min")
     return pa.Table.from_pandas(
         pd.DataFrame(
             [
-                {"tenant_id": "acme", "bucket_start": bucket, "grain_minutes": 15,
+                {"tenant_id": "acme", "bucket_start": bucket, "grain_minutes": 60,
                  "dimension": dimension, "dimension_value": value, "kpi": "asr",
                  "aggregation": "ratio", "numerator": 3.0, "denominator": 5, "value": 0.6}
                 for bucket in buckets
@@ -60,7 +60,7 @@ def test_a_detector_error_fails_the_check_not_the_asset(
     settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr("pipelines.anomaly.assets._detect", failing_on_tenant_asr)
-    write_parquet_atomic(kpi_mart(), settings.marts_dir / "kpi_series_15m.parquet")
+    write_parquet_atomic(kpi_mart(), settings.marts_dir / "kpi_series_60m.parquet")
     run = materialize(
         [*anomaly_assets, *anomaly_checks],
         resources={"warehouse": WarehouseResource(data_dir=str(settings.data_dir))},
@@ -76,6 +76,6 @@ def test_a_detector_error_fails_the_check_not_the_asset(
     assert detector.metadata["first_errors"].value == f"acme|tenant|all|asr: {ERROR}"
     assert checks["anomaly_keys_unique"].passed
     # Only the carrier series advanced: the tenant series is retried next run.
-    assert ScoringState.load(settings.data_dir, 15).scored_through == {
-        "acme|carrier|c-1|asr": pd.Timestamp("2025-03-03T01:45Z")
+    assert ScoringState.load(settings.data_dir, 60).scored_through == {
+        "acme|carrier|c-1|asr": pd.Timestamp("2025-03-03T07:00Z")
     }

@@ -33,7 +33,7 @@ def test_embedded_definitions_hold_the_anomaly_pipeline() -> None:
     graph = defs.get_repository_def().asset_graph
     for name in ("anomalies", "incidents", "remediation_suggestions"):
         assert graph.get(AssetKey([name])).group_name == "anomalies"
-    assert graph.get(AssetKey(["anomalies"])).parent_keys == {AssetKey(["kpi_series_15m"])}
+    assert graph.get(AssetKey(["anomalies"])).parent_keys == {AssetKey(["kpi_series_60m"])}
     assert AssetKey(["incidents"]) in graph.get(AssetKey(["remediation_suggestions"])).parent_keys
     checks = {
         (key.asset_key.to_user_string(), key.name)
@@ -58,5 +58,5 @@ def test_server_definitions_hold_it_without_our_warnings(tmp_path: Path) -> None
     assert completed.returncode == 0, completed.stderr[-3000:]
     lines = dict(line.split(" ", 1) for line in completed.stdout.splitlines() if " " in line)
     assert lines["OUR_WARNINGS"] == "[]"
-    assert lines["ANOMALY_PARENTS"] == "['kpi_series_15m']"
+    assert lines["ANOMALY_PARENTS"] == "['kpi_series_60m']"
     assert lines["HAS_JOB"] == "True"

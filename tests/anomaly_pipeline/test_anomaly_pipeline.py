@@ -1,5 +1,5 @@
 """The anomaly assets materialised for real: simulated calls (7 days from Monday 2025-03-03,
-3 tenants, seed 11) → lake → ``dbt build +kpi_series_15m`` (DuckDB) → Dagster materialises
+3 tenants, seed 11) → lake → ``dbt build +kpi_series_60m`` (DuckDB) → Dagster materialises
 anomalies + incidents (models_ml.anomaly.kpi.detect_kpi_anomalies), the remediation suggestions
 and the checks.
 
@@ -76,19 +76,19 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     assert ingested.unreadable is None, ingested
     with mock.patch.dict(os.environ):  # dbt runs export IRISX_DATA_DIR: undo afterwards
         completed = run_dbt(
-            ["build", "--select", "+kpi_series_15m", "--indirect-selection", "cautious"],
+            ["build", "--select", "+kpi_series_60m", "--indirect-selection", "cautious"],
             settings,
             target_path=root / "dbt-target",
         )
         assert completed.returncode == 0, completed.stdout[-3000:]
-        mart_path = settings.marts_dir / "kpi_series_15m.parquet"
+        mart_path = settings.marts_dir / "kpi_series_60m.parquet"
         full = pq.read_table(mart_path)
         cut = full.filter(pc.less(full.column("bucket_start"), CUT.to_pydatetime()))
         assert 0 < cut.num_rows < full.num_rows
         write_parquet_atomic(cut, mart_path)
         runs = [_run(settings)]
         marts = [_marts(settings)]
-        scored_after_first = ScoringState.load(settings.data_dir, 15).scored_through
+        scored_after_first = ScoringState.load(settings.data_dir, 60).scored_through
         write_parquet_atomic(full, mart_path)
         for _ in range(2):
             runs.append(_run(settings))
@@ -136,7 +136,7 @@ def test_the_injected_carrier_outage_is_found_with_a_suggestion(pipeline: dict[s
         & (incidents["dimension_value"] == "northstar")
         & (incidents["kpi"] == "asr")
         & (incidents["start"] < end)
-        & (incidents["end"] + pd.Timedelta(minutes=15) > start)
+        & (incidents["end"] + pd.Timedelta(minutes=60) > start)
     ]
     assert len(found) >= 1
     assert set(found["direction"]) == {"down"}
@@ -148,8 +148,9 @@ def test_the_injected_carrier_outage_is_found_with_a_suggestion(pipeline: dict[s
     inside = anomalies[
         (anomalies["dimension_value"] == "northstar")
         & (anomalies["kpi"] == "asr")
-        & (anomalies["bucket_start"] >= start.floor("15min"))
-        & (anomalies["bucket_start"] < end)
+        # hourly buckets wholly inside the outage (20:00 and 21:00): no call answered
+        & (anomalies["bucket_start"] >= start.ceil("60min"))
+        & (anomalies["bucket_start"] + pd.Timedelta(minutes=60) <= end)
     ]
     assert len(inside) >= 1
     assert (inside["value"] == 0).all()

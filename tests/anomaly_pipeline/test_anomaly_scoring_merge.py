@@ -299,3 +299,27 @@ def test_state_round_trips(tmp_path) -> None:
     assert path == tmp_path / "anomaly" / "scoring_state_15m.json"
     assert ScoringState.load(tmp_path, 15).scored_through == state.scored_through
     assert ScoringState.load(tmp_path, 60).scored_through == {}
+
+
+def test_incident_direction_is_the_sign_of_the_summed_deviation_not_the_peak() -> None:
+    from pipelines.anomaly.build import _incident_direction
+
+    # An outage attributed from the platform: 20:00 and 21:00 without an answered call, then the
+    # hour it ended, above expected and scored highest (the platform's peak bucket).
+    anomalies = pd.DataFrame(
+        {
+            "bucket_start": [ts("20:00"), ts("21:00"), ts("22:00")],
+            "value": [0.0, 0.0, 1.0],
+            "expected": [0.60, 0.79, 0.77],
+            "score": [0.547, 0.509, 0.549],
+        }
+    )
+    keys = pd.Series(["k", "k", "k"])
+    incident = {"start": ts("20:00"), "end": ts("22:00")}
+    # -0.60 - 0.79 + 0.23 = -1.16
+    assert _incident_direction(incident, anomalies, "k", keys) == "down"
+    # deviations cancelling out (-0.5 + 0.5): the strongest bucket decides (+0.5: up)
+    balanced = anomalies.iloc[:2].assign(value=[0.1, 1.1], expected=[0.6, 0.6], score=[0.2, 0.9])
+    assert _incident_direction(incident, balanced, "k", keys.iloc[:2]) == "up"
+    # another series' anomalies are not this incident's
+    assert _incident_direction(incident, anomalies, "other", keys) is None

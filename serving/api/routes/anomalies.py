@@ -3,9 +3,9 @@ incidents they make up, as the anomaly pipeline published them (pipelines/anomal
 ``anomalies`` and ``incidents``; definitions in docs/anomalies.md). The API never runs the
 detection.
 
-Ranges are of 15-minute intervals (the KPI grain scored): ``from``/``to`` take a day or a
-date-time. Anomalies are filtered by their bucket; incidents by overlap (an incident that
-started before ``from`` and is still going on, or ended after it, is answered).
+Ranges are of 15-minute intervals (the hourly buckets scored lie on that grid): ``from``/``to``
+take a day or a date-time. Anomalies are filtered by their bucket; incidents by overlap (an
+incident that started before ``from`` and is still going on, or ended after it, is answered).
 """
 
 from __future__ import annotations
