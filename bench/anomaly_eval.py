@@ -25,7 +25,7 @@ Nothing is tuned on the labels: detectors fit on the whole series (in-sample, un
 score the alerts.
 
 ``python -m bench anomaly_eval`` (``IRISX_BENCH_ANOMALY_DAYS``/``_GRAIN``/``_TENANTS``/``_SEED``)
-or ``python -m bench.anomaly_eval --days 60 --grain 15``.
+or ``python -m bench.anomaly_eval --days 60 --grain 60`` (the grain the anomaly pipeline scores).
 """
 
 from __future__ import annotations
@@ -499,7 +499,7 @@ def result_of(evaluation: Evaluation) -> BenchResult:
 
 def run() -> BenchResult:
     days = int(os.environ.get("IRISX_BENCH_ANOMALY_DAYS", 60))
-    grain = int(os.environ.get("IRISX_BENCH_ANOMALY_GRAIN", 15))
+    grain = int(os.environ.get("IRISX_BENCH_ANOMALY_GRAIN", 60))
     tenants = int(os.environ.get("IRISX_BENCH_ANOMALY_TENANTS", 5))
     seed = int(os.environ.get("IRISX_BENCH_ANOMALY_SEED", 7))
     return result_of(evaluate(days, tenants, grain, seed))
@@ -508,7 +508,7 @@ def run() -> BenchResult:
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.anomaly_eval")
     parser.add_argument("--days", type=int, default=60)
-    parser.add_argument("--grain", type=int, choices=(5, 15, 60), default=15)
+    parser.add_argument("--grain", type=int, choices=(5, 15, 60), default=60)
     parser.add_argument("--tenants", type=int, default=5)
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args(argv)
