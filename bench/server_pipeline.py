@@ -57,6 +57,8 @@ from warehouse.sinks import ClickHouseWarehouseSink, HotStoreSink
 ADMIN_DSN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres"
 BATCH = 1_000
 IN_FLIGHT = int(os.environ.get("IRISX_BENCH_IN_FLIGHT", "8"))
+#: ``irisx serve --workers``: API processes.
+API_WORKERS = int(os.environ.get("IRISX_BENCH_API_WORKERS", "1"))
 PROBE_EVERY_S = 0.25
 NAIVE_EVENTS = 20_000
 #: Rows/s of each store's bulk path measured alone on this machine (shared/reference/LIMITS.md).
@@ -102,6 +104,12 @@ def _cpu_seconds(pids: list[int]) -> float:
 def _pids_named(name: str) -> list[int]:
     found = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]
+
+
+def _children(pid: int) -> list[int]:
+    """Direct child processes of ``pid`` (uvicorn's worker processes)."""
+    found = subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True)
+    return [int(child) for child in found.stdout.split()]
 
 
 def _free_port() -> int:
@@ -397,7 +405,12 @@ def run() -> BenchResult:
                 subprocess.Popen([str(BIN / "irisx"), "worker"], env=env, stdout=log, stderr=log)
             )
             processes.append(
-                subprocess.Popen([str(BIN / "irisx"), "serve"], env=env, stdout=log, stderr=log)
+                subprocess.Popen(
+                    [str(BIN / "irisx"), "serve", "--workers", str(API_WORKERS)],
+                    env=env,
+                    stdout=log,
+                    stderr=log,
+                )
             )
             base_url = f"http://127.0.0.1:{port}"
             _wait_http(f"{base_url}/healthz")
@@ -412,7 +425,7 @@ def run() -> BenchResult:
                 time.sleep(0.2)
 
             groups = {
-                "API (irisx serve)": [processes[1].pid],
+                "API (irisx serve)": [processes[1].pid, *_children(processes[1].pid)],
                 "stream worker (incl. chDB)": [processes[0].pid],
                 "NATS server": _pids_named("nats-server"),
                 "PostgreSQL": _pids_named("postgres"),
@@ -534,8 +547,8 @@ def run() -> BenchResult:
         columns=["measure", "value"],
         rows=rows,
         notes=[
-            f"{IN_FLIGHT} requests in flight; API, worker, NATS, PostgreSQL and this load "
-            "generator share the machine's cores.",
+            f"{IN_FLIGHT} requests in flight, {API_WORKERS} API process(es); API, worker, NATS, "
+            "PostgreSQL and this load generator share the machine's cores.",
             "naive: one JetStream message per event awaiting its ack, pydantic per event, "
             "executemany into PostgreSQL and row inserts into chDB, "
             f"{NAIVE_EVENTS:,} events.",

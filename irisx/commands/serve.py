@@ -23,6 +23,15 @@ def register(app: typer.Typer) -> None:
                 help="Port; 0 picks a free one (default: IRISX_API_PORT, 8000)",
             ),
         ] = None,
+        workers: Annotated[
+            int,
+            typer.Option(
+                "--workers",
+                min=1,
+                help="API processes sharing the port (one Python process uses at most about "
+                "one core; the server profile's ingest edge is CPU-bound). Needs a fixed port.",
+            ),
+        ] = 1,
     ) -> None:
         """Serve the marts API (FastAPI) until interrupted."""
         import uvicorn
@@ -30,9 +39,13 @@ def register(app: typer.Typer) -> None:
         from config import get_settings
 
         settings = get_settings()
+        bind_port = settings.api_port if port is None else port
+        if workers > 1 and bind_port == 0:
+            raise typer.BadParameter("--workers > 1 needs a fixed port", param_hint="--port")
         uvicorn.run(
             "serving.app:create_app",
             factory=True,
             host=host or settings.api_host,
-            port=settings.api_port if port is None else port,
+            port=bind_port,
+            workers=workers,
         )

@@ -127,3 +127,10 @@ def _wait_for_url(server: subprocess.Popen[str], timeout_s: float) -> str:
         match = re.search(r"running on (http://\S+)", line)
         if match:
             return match.group(1)
+
+
+def test_serve_with_several_workers_needs_a_fixed_port(runner: CliRunner) -> None:
+    # Each uvicorn worker process would pick its own free port: refused before serving.
+    result = runner.invoke(cli, ["serve", "--workers", "2", "--port", "0"])
+    assert result.exit_code == 2
+    assert "--workers > 1 needs a fixed port" in result.output
