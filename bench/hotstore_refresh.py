@@ -19,8 +19,6 @@ rollups must count every call (checked).
 
 from __future__ import annotations
 
-import os
-import subprocess
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -30,7 +28,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from bench import BenchResult
-from telephony.simulator import SimulationConfig, simulate
+from bench.server_pipeline import cpu_seconds, pids_named, simulated_calls
 from warehouse.hotstore import PostgresHotStore
 from warehouse.sinks import HotStoreSink
 
@@ -45,21 +43,9 @@ MODES: tuple[tuple[str, bool, float], ...] = (
 
 
 def _calls() -> pa.Table:
-    today = datetime.now(UTC).date()
-    result = simulate(
-        SimulationConfig(
-            days=2,
-            tenants=2,
-            seed=11,
-            start=today - timedelta(days=1),
-            scale=ROWS / 3_000,
-            families=frozenset({"call"}),
-        )
-    )
-    table = result.tables["call"]
-    if table.num_rows < ROWS:
-        raise RuntimeError(f"simulator gave {table.num_rows} calls, wanted {ROWS}")
-    return table.take(pc.sort_indices(table.column("start_at"))).slice(0, ROWS)
+    """server_pipeline's simulated calls of yesterday and today, in start order."""
+    table = simulated_calls(ROWS)
+    return table.take(pc.sort_indices(table.column("start_at")))
 
 
 def _live(table: pa.Table, span: timedelta = timedelta(minutes=10)) -> pa.Table:
@@ -80,16 +66,7 @@ def _live(table: pa.Table, span: timedelta = timedelta(minutes=10)) -> pa.Table:
 
 def _postgres_cpu_s() -> float:
     """CPU seconds used so far by every PostgreSQL process of this machine."""
-    ticks = 0
-    pids = subprocess.run(["pgrep", "postgres"], capture_output=True, text=True).stdout.split()
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except FileNotFoundError:  # ended meanwhile
-            continue
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return cpu_seconds(pids_named("postgres"))
 
 
 def _load(table: pa.Table, refresh: bool, factor: float) -> dict[str, float]:

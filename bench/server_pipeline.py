@@ -88,7 +88,7 @@ def _pair(values: list[float], *, scale: float, digits: int) -> str:
     return f"{p50:.{digits}f} / {p99:.{digits}f}"
 
 
-def _cpu_seconds(pids: list[int]) -> float:
+def cpu_seconds(pids: list[int]) -> float:
     """User + system CPU seconds the processes have used so far (Linux /proc)."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0
@@ -101,7 +101,7 @@ def _cpu_seconds(pids: list[int]) -> float:
     return total / ticks
 
 
-def _pids_named(name: str) -> list[int]:
+def pids_named(name: str) -> list[int]:
     found = subprocess.run(["pgrep", "-x", name], capture_output=True, text=True)
     return [int(pid) for pid in found.stdout.split()]
 
@@ -118,7 +118,7 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _calls(count: int) -> pa.Table:
+def simulated_calls(count: int) -> pa.Table:
     """At least ``count`` simulated calls of yesterday and today (inside the hot store's
     retention), as validated Arrow rows."""
     today = datetime.now(UTC).date()
@@ -381,7 +381,7 @@ def run() -> BenchResult:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(data_dir=Path(tmp) / "irisx", profile=Profile.SERVER)
             settings.ensure_dirs()
-            table = _calls(max(total, 100_010))
+            table = simulated_calls(max(total, 100_010))
             load = table.slice(0, total)
             bodies = _bodies(load)
             tenants = sorted({tenant for tenant, _ in bodies} | {"probe"})
@@ -427,15 +427,15 @@ def run() -> BenchResult:
             groups = {
                 "API (irisx serve)": [processes[1].pid, *_children(processes[1].pid)],
                 "stream worker (incl. chDB)": [processes[0].pid],
-                "NATS server": _pids_named("nats-server"),
-                "PostgreSQL": _pids_named("postgres"),
+                "NATS server": pids_named("nats-server"),
+                "PostgreSQL": pids_named("postgres"),
             }
-            cpu_before = {group: _cpu_seconds(pids) for group, pids in groups.items()}
+            cpu_before = {group: cpu_seconds(pids) for group, pids in groups.items()}
             own_before = time.process_time()
             outcome = asyncio.run(_load(base_url, keys, bodies, dsn, warm))
             drained_at = _wait_drained(config)
             cpu_used = {
-                group: _cpu_seconds(pids) - cpu_before[group] for group, pids in groups.items()
+                group: cpu_seconds(pids) - cpu_before[group] for group, pids in groups.items()
             }
             cpu_used["load generator + probe (this process)"] = time.process_time() - own_before
             wall = drained_at - outcome.started

@@ -76,25 +76,11 @@ def test_mean_tail_and_minimum_evidence() -> None:
 
 DAYS = 14
 START = pd.Timestamp("2025-01-06", tz="UTC")  # a Monday
-OUTAGE_HOURS = range(10 * 24 + 12, 10 * 24 + 15)  # day 10, 12:00-15:00 UTC
-TENANTS = ("acme", "globex", "initech")
 
 
-def _rows(spike_tenant: str | None = None) -> pd.DataFrame:
-    """Hourly rows: per tenant 4 calls an hour on carrier vox (ASR about 0.6), tenant-level
-    call volume Poisson(20); during OUTAGE_HOURS no call on vox is answered in any tenant."""
-    rng = np.random.default_rng(5)
-    rows = []
-    for hour in range(DAYS * 24):
-        bucket = START + pd.Timedelta(hours=hour)
-        for tenant in TENANTS:
-            calls = 4
-            answered = 0 if hour in OUTAGE_HOURS else int(rng.binomial(calls, 0.6))
-            rows.append((tenant, bucket, "carrier", "vox", "asr", "ratio", answered, calls))
-            volume = int(rng.poisson(20))
-            if tenant == spike_tenant and hour in (5 * 24 + 14, 5 * 24 + 15):
-                volume = int(rng.poisson(100))
-            rows.append((tenant, bucket, "tenant", "all", "call_volume", "sum", volume, volume))
+def _mart_frame(rows: list[tuple]) -> pd.DataFrame:
+    """kpi_series_60m rows from (tenant, bucket, dimension, value, kpi, aggregation, numerator,
+    denominator) tuples; value = numerator / denominator for ratios, else the numerator."""
     frame = pd.DataFrame(
         rows,
         columns=[
@@ -115,6 +101,28 @@ def _rows(spike_tenant: str | None = None) -> pd.DataFrame:
         frame["numerator"],
     )
     return frame
+
+
+OUTAGE_HOURS = range(10 * 24 + 12, 10 * 24 + 15)  # day 10, 12:00-15:00 UTC
+TENANTS = ("acme", "globex", "initech")
+
+
+def _rows(spike_tenant: str | None = None) -> pd.DataFrame:
+    """Hourly rows: per tenant 4 calls an hour on carrier vox (ASR about 0.6), tenant-level
+    call volume Poisson(20); during OUTAGE_HOURS no call on vox is answered in any tenant."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for hour in range(DAYS * 24):
+        bucket = START + pd.Timedelta(hours=hour)
+        for tenant in TENANTS:
+            calls = 4
+            answered = 0 if hour in OUTAGE_HOURS else int(rng.binomial(calls, 0.6))
+            rows.append((tenant, bucket, "carrier", "vox", "asr", "ratio", answered, calls))
+            volume = int(rng.poisson(20))
+            if tenant == spike_tenant and hour in (5 * 24 + 14, 5 * 24 + 15):
+                volume = int(rng.poisson(100))
+            rows.append((tenant, bucket, "tenant", "all", "call_volume", "sum", volume, volume))
+    return _mart_frame(rows)
 
 
 def test_a_platform_outage_is_one_incident_per_tenant() -> None:
@@ -247,22 +255,7 @@ def _queue_rows(spike: int) -> pd.DataFrame:
         for queue in ("q-sales", "q-support"):
             calls = spike if hour == 2 * 24 + 14 else 20
             rows.append(("acme", bucket, "queue", queue, "call_volume", "sum", calls, calls))
-    frame = pd.DataFrame(
-        rows,
-        columns=[
-            "tenant_id",
-            "bucket_start",
-            "dimension",
-            "dimension_value",
-            "kpi",
-            "aggregation",
-            "numerator",
-            "denominator",
-        ],
-    )
-    frame["grain_minutes"] = 60
-    frame["value"] = frame["numerator"]
-    return frame
+    return _mart_frame(rows)
 
 
 def test_a_spike_spread_over_queues_is_found_on_their_sum() -> None:
