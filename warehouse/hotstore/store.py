@@ -61,16 +61,15 @@ _MERGE_GAP = timedelta(minutes=5)
 
 
 def merge_windows(
-    windows: Iterable[tuple[datetime, datetime]], gap: timedelta = _MERGE_GAP
+    windows: Iterable[tuple[datetime, datetime]],
 ) -> list[tuple[datetime, datetime]]:
-    """Sorted, disjoint windows covering ``windows``; ones less than ``gap`` apart are joined."""
-    merged: list[tuple[datetime, datetime]] = []
-    for start, end in sorted(windows):
-        if merged and start <= merged[-1][1] + gap:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
+    """Sorted, disjoint windows covering ``windows``; ones less than the merge gap apart are
+    joined."""
+    pairs = list(windows)
+    if not pairs:
+        return []
+    starts, ends = zip(*pairs, strict=True)
+    return _merged(_us_of(starts), _us_of(ends))
 
 
 def dirty_ranges(table: pa.Table, time_column: str) -> list[tuple[datetime, datetime]]:
@@ -83,6 +82,12 @@ def dirty_ranges(table: pa.Table, time_column: str) -> list[tuple[datetime, date
     for field in table.schema:
         if pa.types.is_timestamp(field.type) and field.name != time_column:
             np.maximum(end_us, _epoch_us(table.column(field.name)), out=end_us)
+    return _merged(start_us, end_us)
+
+
+def _merged(start_us: np.ndarray, end_us: np.ndarray) -> list[tuple[datetime, datetime]]:
+    """Ranges [start, end] (epoch microseconds, ends >= starts) merged where less than
+    :data:`_MERGE_GAP` apart, sorted, as datetimes."""
     order = np.argsort(start_us, kind="stable")
     start_us, end_us = start_us[order], np.maximum.accumulate(end_us[order])
     gap_us = _MERGE_GAP // timedelta(microseconds=1)
@@ -93,6 +98,10 @@ def dirty_ranges(table: pa.Table, time_column: str) -> list[tuple[datetime, date
         (_from_epoch_us(start_us[i]), _from_epoch_us(end_us[j]))
         for i, j in zip(opens, closes, strict=True)
     ]
+
+
+def _us_of(values: Sequence[datetime]) -> np.ndarray:
+    return np.array([(value - _EPOCH) // timedelta(microseconds=1) for value in values])
 
 
 def _epoch_us(column: pa.ChunkedArray | pa.Array) -> np.ndarray:
@@ -281,11 +290,7 @@ class PostgresHotStore:
     def _mark_dirty(self, hot: HotTable, table: pa.Table) -> None:
         """Queue the batch's event-time ranges for the rollup refresh, in the insert's
         transaction (rows and "roll these minutes up" commit together)."""
-        ranges = dirty_ranges(table, hot.time_column)
-        with self.conn.cursor() as cursor:
-            cursor.executemany(
-                "insert into rollup_dirty_ranges (since, until) values (%s, %s)", ranges
-            )
+        self._queue_windows(dirty_ranges(table, hot.time_column))
 
     def _queue_windows(self, windows: Sequence[tuple[datetime, datetime]]) -> None:
         with self.conn.cursor() as cursor:
@@ -388,11 +393,10 @@ class PostgresHotStore:
                 windows = merge_windows(_minute_window(start, end) for start, end in queued)
             else:
                 windows = [_minute_window(since, until)]
-            if self.flavour == "plain":
-                for first, end in windows:
+            for first, end in windows:
+                if self.flavour == "plain":  # TimescaleDB: continuous aggregates, below
                     self._recompute("call_minute_rollup", CALL_ROLLUP_OF_WINDOW, first, end)
                     self._recompute("queue_minute_rollup", QUEUE_ROLLUP_OF_WINDOW, first, end)
-            for first, end in windows:
                 self._recompute("quality_minute_rollup", QUALITY_ROLLUP_OF_WINDOW, first, end)
         if self.flavour == "timescaledb":
             # refresh_continuous_aggregate refuses to run inside a transaction block, so it
