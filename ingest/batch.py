@@ -34,6 +34,7 @@ import pyarrow as pa
 from ingest.contracts import FAMILIES, family_schema
 from ingest.deadletter import DeadLetter, DeadLetterStore
 from ingest.families import FamilyError, check_family, family_from_name, resolve_family
+from ingest.fastpath import FastBatch
 from ingest.readers import (
     Position,
     PositionUnit,
@@ -243,6 +244,15 @@ class _Batch:
             },
         )
 
+    def add_vouched(self, family: str, vouched: FastBatch) -> None:
+        """Take a batch the fast path vouched for whole, its event ids all distinct."""
+        rows = range(len(vouched.event_ids))
+        validated = ValidatedRecords(
+            family, list(vouched.event_ids), vouched, {row: row for row in rows}
+        )
+        if not self._accept_all(family, validated):
+            raise ValueError("a vouched batch must hold distinct event ids not seen before")
+
     def _accept_all(self, family: str, validated: ValidatedRecords) -> bool:
         """Take every record of ``validated`` at once when the fast path vouched for all of them
         and no event id repeats (within them or earlier in the batch); False: nothing was done,
@@ -357,11 +367,37 @@ def ingest_records(
     with _gc_paused():
         for raw in records:
             batch.add(raw)
+    return _store(batch, sink, deadletters, source)
+
+
+def ingest_vouched(
+    vouched: FastBatch,
+    sink: BatchSink,
+    deadletters: DeadLetterStore,
+    *,
+    batch_id: str,
+    source: str,
+    family: str,
+) -> BatchResult:
+    """Ingest a batch the fast path vouched for whole, every event accepted
+    (:func:`ingest.fastpath.validate_json_array`): written as :func:`ingest_records` writes the
+    same events."""
+    batch = _Batch(batch_id, family, None, RecordOptions())
+    batch.add_vouched(family, vouched)
+    return _store(batch, sink, deadletters, source)
+
+
+def _store(
+    batch: _Batch, sink: BatchSink, deadletters: DeadLetterStore, source: str
+) -> BatchResult:
+    """Every family's table to ``sink``, the dead letters to their store; the batch's result."""
     written: list[Path] = []
     for family_name, table in batch.tables():
-        written.extend(sink.write_batch(family_name, table, batch_id))
-    letters_file = deadletters.write(batch_id, batch.letters)
-    return BatchResult(source, batch_id, dict(sorted(batch.counts.items())), written, letters_file)
+        written.extend(sink.write_batch(family_name, table, batch.batch_id))
+    letters_file = deadletters.write(batch.batch_id, batch.letters)
+    return BatchResult(
+        source, batch.batch_id, dict(sorted(batch.counts.items())), written, letters_file
+    )
 
 
 def _unreadable(

@@ -16,8 +16,9 @@ from typing import Any
 import orjson
 import pyarrow as pa
 
-from ingest.batch import BatchResult, FamilyCounts, batch_id_for, ingest_records
+from ingest.batch import BatchResult, FamilyCounts, batch_id_for, ingest_records, ingest_vouched
 from ingest.deadletter import DeadLetter, DeadLetterStore
+from ingest.fastpath import FastBatch
 from ingest.readers import RawRecord
 from ingest.sink import BatchSink
 
@@ -98,7 +99,7 @@ def http_batch_id(body: bytes, family: str, tenant: str) -> str:
 
 
 def ingest_tenant_batch(
-    records: Iterable[RawRecord],
+    records: Iterable[RawRecord] | FastBatch,
     *,
     family: str,
     tenant: str,
@@ -108,17 +109,24 @@ def ingest_tenant_batch(
     deadletters: DeadLetterStore,
 ) -> TenantBatchResult:
     """Validate ``records`` as ``family`` events of ``tenant``; accepted → ``sink``, rejects →
-    ``deadletters``; the answer lists each reject's position and reason."""
+    ``deadletters``; the answer lists each reject's position and reason. ``records`` may be a
+    body the fast path already vouched for whole (:func:`ingest.fastpath.validate_json_array`:
+    every event is the tenant's, valid and distinct), then all of it is accepted."""
     recording = _RecordingDeadLetters(deadletters)
-    result = ingest_records(
-        guard_tenant(records, tenant),
-        sink,
-        recording,
-        batch_id=batch_id,
-        source=source,
-        family=family,
-        tenant=tenant,
-    )
+    if isinstance(records, FastBatch):
+        result = ingest_vouched(
+            records, sink, recording, batch_id=batch_id, source=source, family=family
+        )
+    else:
+        result = ingest_records(
+            guard_tenant(records, tenant),
+            sink,
+            recording,
+            batch_id=batch_id,
+            source=source,
+            family=family,
+            tenant=tenant,
+        )
     totals = FamilyCounts()
     for counts in result.counts.values():
         totals.add(counts)

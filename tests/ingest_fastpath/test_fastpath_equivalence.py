@@ -19,10 +19,12 @@ from ingest import DeadLetter, DeadLetterStore, RawRecord, read_objects, read_pa
 from ingest.batch import ingest_records
 from ingest.contracts import FAMILIES, EventBase, model_for
 from ingest.fastpath import (
+    FastBatch,
     UnsupportedContractError,
     _derive_field,
     fast_contract,
     validate_fast,
+    validate_json_array,
 )
 from ingest.validate import (
     RecordOptions,
@@ -32,7 +34,7 @@ from ingest.validate import (
     validate_record,
     validate_records,
 )
-from ingest.webhooks import CollectingSink
+from ingest.webhooks import CollectingSink, ingest_tenant_batch
 from telephony.simulator import SimulationConfig, simulate, write_result
 
 NO_OPTIONS = RecordOptions()
@@ -421,3 +423,99 @@ def test_raw_record_wrapping_is_not_copied_or_changed() -> None:
     assert isinstance(raw, RawRecord)
     validate_records("call", [raw.record], NO_OPTIONS)  # type: ignore[list-item]
     assert record == snapshot
+
+
+# --- the bytes path: a JSON array body vouched for whole (validate_json_array) -----------------
+
+
+def assert_vouched_like_the_contract(
+    family: str, records: list[dict[str, Any]], tenant: str = "acme"
+) -> FastBatch | None:
+    """``validate_json_array`` on the records' JSON body vouches only when the contract accepts
+    every record as the tenant's, each event id once; then its table is the contract's."""
+    vouched = validate_json_array(family, orjson.dumps(records), tenant)
+    options = RecordOptions(tenant=tenant)
+    outcomes = [contract_outcome(family, record, options) for record in records]
+    events = [outcome for outcome in outcomes if not isinstance(outcome, str)]
+    whole = (
+        len(events) == len(records)
+        and all(event.tenant_id == tenant for event in events)
+        and len({event.event_id for event in events}) == len(events)
+    )
+    if not whole:
+        assert vouched is None, (records, outcomes)
+    elif vouched is not None:
+        assert vouched.positions == list(range(len(records)))
+        assert vouched.event_ids == [event.event_id for event in events]
+        assert vouched.table.equals(events_to_table(events, model_for(family)))
+    return vouched
+
+
+@pytest.mark.parametrize("family", sorted(FAMILIES))
+def test_json_bodies_of_simulator_output_are_vouched_for_whole(
+    family: str, simulated: dict[str, list[dict[str, Any]]]
+) -> None:
+    by_tenant: dict[str, list[dict[str, Any]]] = {}
+    for record in simulated[family]:
+        by_tenant.setdefault(record["tenant_id"], []).append(record)
+    assert len(by_tenant) == 2
+    for tenant, records in by_tenant.items():
+        vouched = assert_vouched_like_the_contract(family, records, tenant)
+        assert vouched is not None  # the bytes path really built the table checked above
+
+
+@pytest.mark.parametrize(("family", "changes"), CASES, ids=[str(i) for i in range(len(CASES))])
+def test_json_body_is_vouched_only_when_the_contract_accepts_it(
+    family: str, changes: dict[str, Any]
+) -> None:
+    # The odd record between two good ones: one odd record keeps the whole body off the bytes
+    # path (the records path then gives each its own decision).
+    first, odd, last = event(family), event(family, **changes), event(family)
+    first["event_id"] = f"{first['event_id']}-1"
+    last["event_id"] = f"{last['event_id']}-3"
+    assert_vouched_like_the_contract(family, [first, odd, last])
+
+
+def test_json_bodies_the_bytes_path_leaves_to_the_records_path() -> None:
+    calls = [call_record(1), call_record(2)]
+    assert validate_json_array("call", orjson.dumps(calls), "acme") is not None
+    # another tenant's event, a repeated event id, not an array, no events, not JSON, a decimal
+    # sent as a JSON number (the records path leaves it to the contract too)
+    assert validate_json_array("call", orjson.dumps(calls), "globex") is None
+    assert validate_json_array("call", orjson.dumps([calls[0], calls[0]]), "acme") is None
+    assert validate_json_array("call", orjson.dumps(calls[0]), "acme") is None
+    assert validate_json_array("call", b"[]", "acme") is None
+    assert validate_json_array("call", b'[{"event_id": "x"', "acme") is None
+    assert validate_json_array("call", orjson.dumps([call_record(3, cost=0.5)]), "acme") is None
+    # A missing tenant is the key's, as the records path fills it.
+    missing = call_record(4)
+    del missing["tenant_id"]
+    vouched = assert_vouched_like_the_contract("call", [missing, call_record(5)])
+    assert vouched is not None
+    assert vouched.table.column("tenant_id").to_pylist() == ["acme", "acme"]
+
+
+def test_a_vouched_body_is_stored_as_its_records_would_be(tmp_path: Path) -> None:
+    calls = [call_record(i) for i in range(4)]
+    body = orjson.dumps(calls)
+    vouched = validate_json_array("call", body, "acme")
+    assert vouched is not None
+    results = []
+    for name, records in (("bytes", vouched), ("records", list(read_objects(calls, "http")))):
+        sink = CollectingSink()
+        result = ingest_tenant_batch(
+            records,
+            family="call",
+            tenant="acme",
+            batch_id="b1",
+            source="http",
+            sink=sink,
+            deadletters=DeadLetterStore(tmp_path / name),
+        )
+        results.append((result.counts, result.rejections, sink.tables))
+    assert results[0][0] == results[1][0]
+    assert (results[0][0].accepted, results[0][0].rejected) == (4, 0)
+    assert results[0][1] == results[1][1] == []
+    assert sorted(results[0][2]) == sorted(results[1][2]) == sorted(FAMILIES)
+    for family in FAMILIES:
+        assert results[0][2][family].equals(results[1][2][family]), family
