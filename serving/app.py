@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio
 from fastapi import FastAPI
 
 from config import Profile, Settings, get_settings
@@ -33,13 +34,18 @@ from warehouse.live import LakeLiveRollups
 from warehouse.marts import ClickHouseMartReader, mart_reader_for
 
 API_VERSION = "1.0.0"
+#: Threads per API process validating ingest bodies at once: validation is CPU-bound Python, so
+#: a second thread only contends for the GIL (``irisx serve --workers`` adds processes instead).
+INGEST_THREADS = 1
 
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    """Server profile: one NATS publisher for all requests (connects on first use, so the API
-    starts while NATS is down); the hot store's connection is closed on shutdown."""
+    """The ingest limiter (``INGEST_THREADS``), made in the serving event loop. Server profile:
+    one NATS publisher for all requests (connects on first use, so the API starts while NATS is
+    down); the hot store's connection is closed on shutdown."""
     settings: Settings = app.state.settings
+    app.state.ingest_limiter = anyio.CapacityLimiter(INGEST_THREADS)
     if settings.profile == Profile.SERVER:
         # Built here, not in create_app: tests set app.state.jetstream after create_app.
         app.state.publisher = new_publisher(app)

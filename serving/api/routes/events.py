@@ -14,6 +14,7 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from itertools import islice
 from typing import Annotated, Any, Literal
 
+import anyio.to_thread
 import orjson
 from fastapi import APIRouter, HTTPException, Query, Request
 from pydantic import BaseModel, Field
@@ -22,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from config import Profile, Settings
 from ingest import DeadLetterStore, RawRecord, read_bytes, read_objects
 from ingest.contracts import FAMILIES
+from ingest.fastpath import FastBatch, validate_json_array
 from ingest.transport import BatchMessage
 from ingest.webhooks import (
     CollectingSink,
@@ -140,30 +142,47 @@ def parse_events(data: bytes, media_type: str, source: str) -> list[RawRecord]:
     return listed
 
 
+def _vouched_or_parsed(
+    body: bytes, media_type: str, *, family: str, tenant: str
+) -> list[RawRecord] | FastBatch:
+    """The usual body (a JSON array of valid, distinct events of the key's tenant) vouched for
+    straight from its bytes; anything else parsed into records, each then decided on its own."""
+    if media_type in JSON_TYPES:
+        vouched = validate_json_array(family, body, tenant)
+        if vouched is not None and len(vouched.event_ids) <= MAX_EVENTS:
+            return vouched
+    return parse_events(body, media_type, f"http:/v1/events/{family}")
+
+
 async def ingest_body(
     request: Request,
-    records: list[RawRecord],
     body: bytes,
+    records: Callable[[], list[RawRecord] | FastBatch],
     *,
     family: str,
     tenant: str,
     settings: Settings,
 ) -> IngestAnswer:
+    """Parse (``records``, which may raise a 4xx), validate and store or publish ``body``; the
+    CPU-bound part runs off the event loop."""
     batch_id = http_batch_id(body, family, tenant)
     source = f"http:{request.url.path}"
     deadletters = DeadLetterStore(settings.deadletter_dir)
     server = settings.profile == Profile.SERVER
     sink = CollectingSink() if server else ParquetLake(settings.lake_dir)
-    outcome = await run_in_threadpool(
+    outcome = await anyio.to_thread.run_sync(
         lambda: ingest_tenant_batch(
-            records,
+            records(),
             family=family,
             tenant=tenant,
             batch_id=batch_id,
             source=source,
             sink=sink,
             deadletters=deadletters,
-        )
+        ),
+        # serving.app.INGEST_THREADS bodies at a time (the limiter is made in the lifespan):
+        # one thread measured ~10% less API CPU per event than anyio's default 40.
+        limiter=getattr(request.app.state, "ingest_limiter", None),
     )
     duplicate_batch = False
     if server and outcome.counts.accepted:
@@ -237,9 +256,14 @@ async def post_events(
         known = ", ".join(sorted(FAMILIES))
         raise HTTPException(404, f"family: unknown event family {family!r} (known: {known})")
     body = await read_body(request)
-    records = parse_events(body, _media_type(request), f"http:/v1/events/{family}")
+    media_type = _media_type(request)
     return await ingest_body(
-        request, records, body, family=family, tenant=tenant, settings=settings
+        request,
+        body,
+        lambda: _vouched_or_parsed(body, media_type, family=family, tenant=tenant),
+        family=family,
+        tenant=tenant,
+        settings=settings,
     )
 
 
@@ -255,9 +279,13 @@ async def post_freeswitch_cdr(
 ) -> IngestAnswer:
     """mod_json_cdr posts (one CDR object or an array of them), mapped to call events."""
     body = await read_body(request)
-    records = parse_events(body, "application/json", "http:/v1/webhooks/freeswitch")
     return await ingest_body(
-        request, records, body, family="call", tenant=tenant, settings=settings
+        request,
+        body,
+        lambda: parse_events(body, "application/json", "http:/v1/webhooks/freeswitch"),
+        family="call",
+        tenant=tenant,
+        settings=settings,
     )
 
 
@@ -295,10 +323,16 @@ async def post_sendgrid_events(
 ) -> IngestAnswer:
     """SendGrid Event Webhook array → message events (channel email)."""
     body = await read_body(request)
-    records = parse_events(body, "application/json", "http:/v1/webhooks/sendgrid")
-    mapped = _mapped(records, lambda event: sendgrid_event_to_message(event, default_from=sender))
     return await ingest_body(
-        request, mapped, body, family="message", tenant=tenant, settings=settings
+        request,
+        body,
+        lambda: _mapped(
+            parse_events(body, "application/json", "http:/v1/webhooks/sendgrid"),
+            lambda event: sendgrid_event_to_message(event, default_from=sender),
+        ),
+        family="message",
+        tenant=tenant,
+        settings=settings,
     )
 
 
@@ -315,11 +349,13 @@ async def post_smpp_delivery_receipts(
     """SMPP delivery receipts (object or array of ``{short_message, source_addr,
     destination_addr, provider?}``) → message events (channel sms)."""
     body = await read_body(request)
-    records = parse_events(body, "application/json", "http:/v1/webhooks/smpp-dlr")
     return await ingest_body(
         request,
-        _mapped(records, smpp_dlr_to_message),
         body,
+        lambda: _mapped(
+            parse_events(body, "application/json", "http:/v1/webhooks/smpp-dlr"),
+            smpp_dlr_to_message,
+        ),
         family="message",
         tenant=tenant,
         settings=settings,
@@ -368,11 +404,13 @@ async def post_stripe_events(
     """
     body = await read_body(request)
     await _check_stripe_signature(request, body, tenant, webhook_secrets)
-    records = parse_events(body, "application/json", "http:/v1/webhooks/stripe")
     return await ingest_body(
         request,
-        _mapped(records, stripe_event_to_billing),
         body,
+        lambda: _mapped(
+            parse_events(body, "application/json", "http:/v1/webhooks/stripe"),
+            stripe_event_to_billing,
+        ),
         family="billing",
         tenant=tenant,
         settings=settings,
