@@ -2,6 +2,10 @@
 events, event publisher, and the caller's tenant.
 
 The tenant comes only from the API key. No endpoint accepts a tenant from the request.
+
+Dependencies that only read ``app.state`` are ``async def``: FastAPI runs a plain ``def``
+dependency on a worker thread, one thread hop per dependency per request, which under ingest
+load cost the event loop more than the work itself. Those doing I/O (the key lookup) stay plain.
 """
 
 from __future__ import annotations
@@ -38,22 +42,22 @@ api_key_header_scheme = APIKeyHeader(
 _CHALLENGE = {"WWW-Authenticate": 'Bearer realm="irisx"'}
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 
 
-def get_key_store(request: Request) -> ApiKeyStore:
+async def get_key_store(request: Request) -> ApiKeyStore:
     store: ApiKeyStore = request.app.state.key_store
     return store
 
 
-def get_webhook_secrets(request: Request) -> WebhookSecretStore:
+async def get_webhook_secrets(request: Request) -> WebhookSecretStore:
     store: WebhookSecretStore = request.app.state.webhook_secrets
     return store
 
 
-def get_mart_reader(request: Request) -> MartReader:
+async def get_mart_reader(request: Request) -> MartReader:
     reader: MartReader = request.app.state.mart_reader
     return reader
 
@@ -90,7 +94,7 @@ async def publish_batch_shared(request: Request, message: BatchMessage) -> Publi
         return await publisher.publish(message)
 
 
-def get_hot_store(request: Request) -> PostgresHotStore:
+async def get_hot_store(request: Request) -> PostgresHotStore:
     """The app's hot store (server profile); a 409 problem in the embedded profile."""
     settings: Settings = request.app.state.settings
     store = getattr(request.app.state, "hot_store", None)
@@ -105,14 +109,14 @@ def get_hot_store(request: Request) -> PostgresHotStore:
     return store
 
 
-def get_live_rollups(request: Request) -> LiveRollups:
+async def get_live_rollups(request: Request) -> LiveRollups:
     """The per-minute rollups live wallboards read: the hot store (server profile) or the lake
     (embedded), as ``create_app`` chose."""
     rollups: LiveRollups = request.app.state.live_rollups
     return rollups
 
 
-def get_agent_states(request: Request) -> AgentStateEvents:
+async def get_agent_states(request: Request) -> AgentStateEvents:
     """The app's agent state reader: the hot store (server) or the lake (embedded)."""
     reader: AgentStateEvents = request.app.state.agent_states
     return reader
@@ -146,7 +150,7 @@ def get_api_key(
     return key
 
 
-def get_current_tenant(key: Annotated[ApiKey, Depends(get_api_key)]) -> str:
+async def get_current_tenant(key: Annotated[ApiKey, Depends(get_api_key)]) -> str:
     return key.tenant_id
 
 
