@@ -103,6 +103,8 @@ class BatchWorker:
         #: for the stores (each chDB insert is a part to merge) at the cost of this much latency.
         self.linger_s = linger_s
         self.stats = WorkerStats()
+        #: When a write of any family last finished (monotonic): "idle" means every family.
+        self._last_write = 0.0
 
     async def run(self, *, once: bool = False, fetch_timeout_s: float = 1.0) -> WorkerStats:
         """Consume until cancelled; with ``once``, each family stops once its consumer has
@@ -131,26 +133,61 @@ class BatchWorker:
         fetch_timeout_s: float,
     ) -> None:
         backoff = 0.0
-        while True:
-            if await self._maintain_sinks():
-                try:
-                    messages = await subscription.fetch(self.fetch_batch, timeout=fetch_timeout_s)
-                except TimeoutError:  # nats-py raises its own subclass or asyncio's, by path
-                    # Idle: deferred work (e.g. rollup refreshes) need not wait any longer.
-                    if not await self._flush_sinks():
+        # The next pull (its round trips and linger) runs while the current one is written, so
+        # the store, not the pull, sets the pace. Its messages are acked only once written.
+        ahead: asyncio.Task[list[Msg]] | None = None
+        try:
+            while True:
+                if await self._maintain_sinks():
+                    pull = ahead or asyncio.ensure_future(self._pull(subscription, fetch_timeout_s))
+                    ahead = None
+                    try:
+                        messages = await pull
+                    except TimeoutError:  # nats-py raises its own subclass or asyncio's, by path
+                        # Idle: deferred work (e.g. rollup refreshes) need not wait any longer;
+                        # but only when no family wrote for a pull's timeout: the sinks are
+                        # shared, and a quiet family's flush while the calls stream would
+                        # force refreshes past the sink's own pacing.
+                        # (With ``once`` the worker is about to stop: flush regardless.)
+                        idle_s = asyncio.get_running_loop().time() - self._last_write
+                        if (once or idle_s >= fetch_timeout_s) and not await self._flush_sinks():
+                            continue
+                        if once and await self._drained(subscription):
+                            return
                         continue
-                    if once and await self._drained(subscription):
-                        return
-                    continue
-                messages = await self._top_up(subscription, messages)
-                if await self.handle_fetch(family, messages):
-                    backoff = 0.0
-                    continue
-            # A store is down: everything went back to the stream; wait before trying again.
-            backoff = min(max(backoff * 2, _OUTAGE_BACKOFF_S[0]), _OUTAGE_BACKOFF_S[1])
-            if once:
-                return
-            await asyncio.sleep(backoff)
+                    ahead = asyncio.ensure_future(self._pull(subscription, fetch_timeout_s))
+                    if await self.handle_fetch(family, messages):
+                        backoff = 0.0
+                        continue
+                    await self._give_back(ahead)
+                    ahead = None
+                # A store is down: everything went back to the stream; wait before trying again.
+                backoff = min(max(backoff * 2, _OUTAGE_BACKOFF_S[0]), _OUTAGE_BACKOFF_S[1])
+                if once:
+                    return
+                await asyncio.sleep(backoff)
+        finally:
+            if ahead is not None:
+                # Stopping: a pulled batch not yet written is redelivered after ack_wait.
+                ahead.cancel()
+                if ahead.done() and not ahead.cancelled():
+                    ahead.exception()  # retrieved: the stop's own error is the one to raise
+
+    async def _pull(
+        self, subscription: JetStreamContext.PullSubscription, fetch_timeout_s: float
+    ) -> list[Msg]:
+        """One fetch (TimeoutError when nothing comes), topped up for ``linger_s``."""
+        messages = await subscription.fetch(self.fetch_batch, timeout=fetch_timeout_s)
+        return await self._top_up(subscription, messages)
+
+    async def _give_back(self, ahead: asyncio.Task[list[Msg]]) -> None:
+        """A store went down while the next batches were pulled: hand them back too."""
+        try:
+            messages = await ahead
+        except TimeoutError:
+            return
+        for message in messages:
+            await message.nak(delay=_OUTAGE_BACKOFF_S[0])
 
     async def _top_up(
         self, subscription: JetStreamContext.PullSubscription, messages: list[Msg]
@@ -265,6 +302,7 @@ class BatchWorker:
                 self.stats.errors.append(reason)
                 return exc
         self.stats.writes += 1
+        self._last_write = asyncio.get_running_loop().time()
         return None
 
     async def _ack(self, message: Msg, table: pa.Table) -> None:
