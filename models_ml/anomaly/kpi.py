@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -702,6 +703,17 @@ ROBUST_MIN_BUCKETS = 24
 ROBUST_DISPERSION = frozenset({("queue", "call_volume")})
 
 
+def _median_excess(mu: FloatArray, squares: FloatArray, scale: float) -> Callable[[float], float]:
+    """``q`` -> median of ``squares / (scale mu + q mu**2)`` less the chi-square median: the
+    root is the overdispersion at which the buckets' median standardised residual is typical
+    (``robust_quadratic`` and ``slot_quadratic`` solve it)."""
+
+    def excess(q: float) -> float:
+        return float(np.median(squares / (scale * mu + q * mu**2))) - CHI2_MEDIAN
+
+    return excess
+
+
 def robust_quadratic(
     value: FloatArray,
     expected: FloatArray,
@@ -718,11 +730,7 @@ def robust_quadratic(
     busy = ok & (expected >= ROBUST_MIN_EXPECTED)
     if busy.sum() < ROBUST_MIN_BUCKETS:
         return quadratic
-    mu, r2 = expected[busy], (value[busy] - expected[busy]) ** 2
-
-    def excess(q: float) -> float:
-        return float(np.median(r2 / (scale * mu + q * mu**2))) - CHI2_MEDIAN
-
+    excess = _median_excess(expected[busy], (value[busy] - expected[busy]) ** 2, scale)
     if quadratic <= 0 or excess(0.0) <= 0:
         return 0.0 if excess(0.0) <= 0 else quadratic
     if excess(quadratic) >= 0:
@@ -757,11 +765,7 @@ def slot_quadratic(
         chosen = busy & (slot == one)
         if chosen.sum() < ROBUST_MIN_BUCKETS:
             continue
-        mu, squares = expected[chosen], r2[chosen]
-
-        def excess(q: float, mu: FloatArray = mu, squares: FloatArray = squares) -> float:
-            return float(np.median(squares / (scale * mu + q * mu**2))) - CHI2_MEDIAN
-
+        excess = _median_excess(expected[chosen], r2[chosen], scale)
         if excess(quadratic) <= 0:
             continue
         high = max(2.0 * quadratic, 1e-3)
