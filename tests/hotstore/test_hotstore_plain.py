@@ -55,7 +55,7 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(version, "plain") for version in range(1, 9)]
+    assert versions == [(version, "plain") for version in range(1, 11)]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"
@@ -64,8 +64,8 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
 
 
 def test_raw_tables_are_indexed_for_their_reads(plain_dsn: str, store: PostgresHotStore) -> None:
-    """The key, the call lookup of the quality rollup and a BRIN over time; no (tenant, time)
-    b-tree (migration 8: nothing reads by it)."""
+    """The key, the call lookup of the quality rollup (a hash index, migration 10) and a BRIN
+    over time; no (tenant, time) b-tree (migration 8: nothing reads by it)."""
     with psycopg.connect(plain_dsn) as conn:
         indexes = conn.execute(
             "select tablename, indexname, indexdef from pg_indexes"
@@ -77,7 +77,7 @@ def test_raw_tables_are_indexed_for_their_reads(plain_dsn: str, store: PostgresH
     }
     assert methods == {
         ("calls", "calls_pkey"): "btree",
-        ("calls", "calls_tenant_call"): "btree",
+        ("calls", "calls_call_id_hash"): "hash",
         ("calls", "calls_time_brin"): "brin",
         ("rtcp_reports", "rtcp_reports_pkey"): "btree",
         ("rtcp_reports", "rtcp_reports_time_brin"): "brin",

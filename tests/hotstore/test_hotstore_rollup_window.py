@@ -78,18 +78,36 @@ def test_minutes_outside_the_batch_are_not_recomputed(
 
 
 def test_a_queued_window_survives_a_restart(plain_dsn: str) -> None:
-    # A worker inserts and dies before refreshing: the window is queued in the database...
+    # A worker inserts and dies before refreshing: the calls' own rollups took their deltas
+    # with the rows, the quality rollup's window is queued in the database...
     with PostgresHotStore(plain_dsn) as crashed:
         crashed.migrate()
         crashed.insert("call", events.calls())
+        crashed.insert("rtcp", events.rtcp_reports())
     with psycopg.connect(plain_dsn) as conn:
-        assert conn.execute("select count(*) from call_minute_rollup").fetchone() == (0,)
-        # Two ranges, one per day of the batch: not the hull of the whole day between them.
+        # events.calls(): four acme calls and one of "other" on May 1, one acme call on May 2.
+        assert conn.execute("select sum(offered) from call_minute_rollup").fetchone() == (6,)
+        assert conn.execute("select count(*) from quality_minute_rollup").fetchone() == (0,)
+        # One range per day of the calls (not the hull of the whole day between them) and the
+        # reports' range; all redo the quality rollup only.
         assert conn.execute(
-            "select since, until from rollup_dirty_ranges order by since"
+            "select since, until, quality_only from rollup_dirty_ranges order by since, until"
         ).fetchall() == [
-            (datetime(2024, 5, 1, 10, 0, tzinfo=UTC), datetime(2024, 5, 1, 10, 0, 30, tzinfo=UTC)),
-            (datetime(2024, 5, 2, 10, 0, tzinfo=UTC), datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC)),
+            (
+                datetime(2024, 5, 1, 10, 0, tzinfo=UTC),
+                datetime(2024, 5, 1, 10, 0, 30, tzinfo=UTC),
+                True,
+            ),
+            (
+                datetime(2024, 5, 1, 10, 0, 10, tzinfo=UTC),
+                datetime(2024, 5, 1, 10, 0, 30, tzinfo=UTC),
+                True,
+            ),
+            (
+                datetime(2024, 5, 2, 10, 0, tzinfo=UTC),
+                datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC),
+                True,
+            ),
         ]
     # ...so the next worker's first refresh rolls those minutes up, and empties the queue.
     with PostgresHotStore(plain_dsn) as restarted:
@@ -99,22 +117,33 @@ def test_a_queued_window_survives_a_restart(plain_dsn: str) -> None:
         )
         assert (stats.offered, stats.answered, stats.abandoned) == (4, 3, 1)
         restarted.refresh_rollups()  # nothing queued: a no-op
+    assert _quality(plain_dsn) == [("carrier-a", 2), (None, 1)]
     with psycopg.connect(plain_dsn) as conn:
         assert conn.execute("select count(*) from rollup_dirty_ranges").fetchone() == (0,)
+
+
+def _reports_seen(sink: object) -> int:
+    from warehouse.sinks import HotStoreSink
+
+    assert isinstance(sink, HotStoreSink)
+    now = datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+    return sum(stats.reports for stats in sink.store.live_quality("acme", minutes=5, now=now))
 
 
 def test_sink_defers_refreshes_within_its_interval_and_flushes(plain_dsn: str) -> None:
     from warehouse.sinks import HotStoreSink
 
     sink = HotStoreSink(PostgresHotStore(plain_dsn), refresh_every_s=3600)
-    calls = events.calls()
-    first, rest = calls.slice(0, 1), calls.slice(1)
-    sink.write_batch("call", first, "a")  # the first refresh is due at once
-    sink.write_batch("call", rest, "b")  # within the interval: deferred
+    reports = events.rtcp_reports()
+    sink.write_batch("rtcp", reports.slice(0, 1), "a")  # the first refresh is due at once
+    sink.write_batch("rtcp", reports.slice(1), "b")  # within the interval: deferred
+    assert _reports_seen(sink) == 1
+    # Calls need no refresh for their own rollups: exact as soon as their batch commits.
+    sink.write_batch("call", events.calls(), "c")
     now = datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
-    assert sink.store.live_call_stats("acme", minutes=5, now=now).offered == 1
-    sink.flush()  # idle stream or stopping worker
     assert sink.store.live_call_stats("acme", minutes=5, now=now).offered == 4
+    sink.flush()  # idle stream or stopping worker
+    assert _reports_seen(sink) == 3
     sink.close()
 
 
@@ -187,13 +216,16 @@ def test_upgrade_to_queue_ranges_keeps_the_queued_hull(plain_dsn: str) -> None:
             " since timestamptz not null, until timestamptz not null)"
         )
         store.conn.execute(
-            "insert into rollup_dirty values (1, '2024-05-01 10:00+00', '2024-05-02 10:00:30+00')"
+            "insert into rollup_dirty values (1, '2024-05-01 09:00+00', '2024-05-02 11:00+00')"
         )
-        store.conn.execute("delete from schema_migrations where version = 7")
-        assert store.migrate() == [7]
-        assert store.conn.execute("select since, until from rollup_dirty_ranges").fetchall() == [
-            (datetime(2024, 5, 1, 10, tzinfo=UTC), datetime(2024, 5, 2, 10, 0, 30, tzinfo=UTC))
-        ]
+        # Migration 9 adds a column to the table 7 creates: it is redone too (and queues every
+        # minute with calls, the calls' own hull).
+        store.conn.execute("delete from schema_migrations where version in (7, 9)")
+        assert store.migrate() == [7, 9]
+        assert (
+            datetime(2024, 5, 1, 9, tzinfo=UTC),
+            datetime(2024, 5, 2, 11, tzinfo=UTC),
+        ) in store.conn.execute("select since, until from rollup_dirty_ranges").fetchall()
         assert store.conn.execute("select to_regclass('rollup_dirty')").fetchone() == (None,)
         store.refresh_rollups()  # the moved hull rolls up both days
         stats = store.live_call_stats(
@@ -207,21 +239,20 @@ def test_sink_stretches_the_interval_to_a_multiple_of_the_last_refresh(plain_dsn
 
     from warehouse.sinks import HotStoreSink
 
-    calls = events.calls()
-    now = datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+    reports = events.rtcp_reports()
     # No fixed interval: only the cost rule defers. A huge factor defers the second refresh...
     slow = HotStoreSink(PostgresHotStore(plain_dsn), refresh_every_s=0, refresh_cost_factor=1e6)
-    slow.write_batch("call", calls.slice(0, 1), "a")
+    slow.write_batch("rtcp", reports.slice(0, 1), "a")
     assert slow.last_refresh_s > 0
-    slow.write_batch("call", calls.slice(1, 1), "b")
-    assert slow.store.live_call_stats("acme", minutes=5, now=now).offered == 1
+    slow.write_batch("rtcp", reports.slice(1, 1), "b")
+    assert _reports_seen(slow) == 1
     slow.flush()
-    assert slow.store.live_call_stats("acme", minutes=5, now=now).offered == 2
+    assert _reports_seen(slow) == 2
     slow.close()
     # ...while factor 1 refreshes again once the last refresh's duration has passed.
     quick = HotStoreSink(PostgresHotStore(plain_dsn), refresh_every_s=0, refresh_cost_factor=1)
-    quick.write_batch("call", calls.slice(2, 1), "c")
+    quick.write_batch("rtcp", reports.slice(1, 1), "c")  # a redelivery: nothing new
     time.sleep(quick.last_refresh_s * 1.5)
-    quick.write_batch("call", calls.slice(3, 1), "d")
-    assert quick.store.live_call_stats("acme", minutes=5, now=now).offered == 4
+    quick.write_batch("rtcp", reports.slice(2, 1), "d")
+    assert _reports_seen(quick) == 3
     quick.close()

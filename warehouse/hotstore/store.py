@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from itertools import chain
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +23,15 @@ from warehouse.hotstore.migrations import (
     apply_migrations,
     call_rollup_select,
     queue_rollup_select,
+)
+from warehouse.hotstore.rollup_deltas import (
+    CALL_ROLLUP_KEY,
+    CALL_ROLLUP_SUMS,
+    QUEUE_ROLLUP_KEY,
+    QUEUE_ROLLUP_MAXES,
+    QUEUE_ROLLUP_SUMS,
+    call_rollup_deltas,
+    queue_rollup_deltas,
 )
 from warehouse.hotstore.schema import HOT_TABLES, HotTable
 
@@ -42,6 +50,30 @@ QUALITY_ROLLUP_OF_WINDOW = (
 )
 #: Arbitrary constant for pg_advisory_xact_lock around rollup refreshes.
 _REFRESH_LOCK = 7_240_302
+#: Arbitrary constant: held shared by call inserts that add rollup deltas (plain flavour) and
+#: exclusively by a refresh that recomputes call/queue minutes, so a recompute never runs
+#: between a batch's rows and its deltas.
+_RECOMPUTE_LOCK = 7_240_303
+#: (rollup, temp table of a batch's deltas, conflict target, summed columns, max columns) of
+#: the rollups that calls update by delta on the plain flavour.
+_DELTA_ROLLUPS = (
+    (
+        "call_minute_rollup",
+        "call_rollup_delta",
+        "tenant_id, minute, direction, coalesce(queue_id, '')",
+        CALL_ROLLUP_KEY,
+        CALL_ROLLUP_SUMS,
+        (),
+    ),
+    (
+        "queue_minute_rollup",
+        "queue_rollup_delta",
+        "tenant_id, minute, queue_id",
+        QUEUE_ROLLUP_KEY,
+        QUEUE_ROLLUP_SUMS,
+        QUEUE_ROLLUP_MAXES,
+    ),
+)
 #: The call-derived rollups: continuous aggregates on TimescaleDB, plain tables otherwise.
 _CONTINUOUS_AGGREGATES = ("call_minute_rollup", "queue_minute_rollup")
 _PARTITION_NAME = re.compile(r"^(?P<table>[a-z_]+)_p(?P<day>\d{8})$")
@@ -116,6 +148,22 @@ def _from_epoch_us(value: np.int64) -> datetime:
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NULL_US = int(np.iinfo(np.int64).min)
+
+
+def _first_of_each_key(table: pa.Table, hot: HotTable) -> pa.Table:
+    """``table`` without repeats of a key (event_id, time column): the first row of each, as
+    ``insert ... on conflict do nothing`` keeps it."""
+    rows = pa.array(np.arange(table.num_rows))
+    firsts = (
+        table.select(["event_id", hot.time_column])
+        .append_column("row", rows)
+        .group_by(["event_id", hot.time_column], use_threads=False)
+        .aggregate([("row", "min")])
+        .column("row_min")
+    )
+    if len(firsts) == table.num_rows:
+        return table
+    return table.take(pc.sort_indices(firsts))
 
 
 def _check_contract(family: str, table: pa.Table, contract: pa.Schema) -> None:
@@ -210,6 +258,8 @@ class PostgresHotStore:
         self._conn: psycopg.Connection | None = None
         self._flavour: Flavour | None = None
         self._copy_supported = True
+        #: The connection whose session has the rollup delta temp tables.
+        self._delta_tables_of: psycopg.Connection | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -276,54 +326,97 @@ class PostgresHotStore:
         # Computed on the Arrow column: a Python datetime per row cost more than the encoding.
         times = table.column(hot.time_column)
         conn = self.conn
+        adds_deltas = family == "call" and self.flavour == "plain"
         with conn.transaction():
+            if adds_deltas:
+                # Before any partition is created: that locks the calls table, which a
+                # recompute holding the exclusive lock would wait for (a deadlock).
+                conn.execute("select pg_advisory_xact_lock_shared(%s)", (_RECOMPUTE_LOCK,))
             if self.flavour == "plain":
                 self._create_partitions(hot, set(pc.unique(times.cast(pa.date32())).to_pylist()))
-            inserted = (
+            new_rows = (
                 self._copy_new_rows(hot, table)
                 if self._copy_supported
                 else self._insert_new_rows(hot, table)
             )
+            if adds_deltas and new_rows.num_rows:
+                self._add_rollup_deltas(new_rows)
             self._mark_dirty(hot, table)
-        return inserted
+        return new_rows.num_rows
 
     def _mark_dirty(self, hot: HotTable, table: pa.Table) -> None:
         """Queue the batch's event-time ranges for the rollup refresh, in the insert's
-        transaction (rows and "roll these minutes up" commit together)."""
-        self._queue_windows(dirty_ranges(table, hot.time_column))
+        transaction (rows and "roll these minutes up" commit together). Calls change the
+        quality rollup too (its carrier comes from the call); on the plain flavour their own
+        rollups took their deltas already, so they queue the quality rollup only. Agent states
+        feed no rollup."""
+        if hot.family == "agent":
+            return
+        quality_only = hot.family != "call" or self.flavour == "plain"
+        self._queue_windows(dirty_ranges(table, hot.time_column), quality_only=quality_only)
 
-    def _queue_windows(self, windows: Sequence[tuple[datetime, datetime]]) -> None:
+    def _queue_windows(
+        self, windows: Sequence[tuple[datetime, datetime]], *, quality_only: bool
+    ) -> None:
         with self.conn.cursor() as cursor:
             cursor.executemany(
-                "insert into rollup_dirty_ranges (since, until) values (%s, %s)", windows
+                "insert into rollup_dirty_ranges (since, until, quality_only) values (%s, %s, %s)",
+                [(since, until, quality_only) for since, until in windows],
             )
 
-    def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> int:
+    def _add_rollup_deltas(self, calls: pa.Table) -> None:
+        """Add the rollups of new calls to the call and queue rollups (plain flavour): COPY
+        each delta into a temp table, then one upsert adding it to the stored minutes. Rows go
+        in key order so that concurrent writers lock shared minutes in the same order."""
+        self._create_delta_tables()
+        deltas = (call_rollup_deltas(calls), queue_rollup_deltas(calls))
+        for (rollup, temp, target, keys, sums, maxes), delta in zip(
+            _DELTA_ROLLUPS, deltas, strict=True
+        ):
+            if delta.num_rows == 0:
+                continue
+            columns = ", ".join(delta.column_names)
+            self._copy(temp, delta.column_names, pgcopy_chunks(delta))
+            updates = [f"{name} = {rollup}.{name} + excluded.{name}" for name in sums] + [
+                f"{name} = greatest({rollup}.{name}, excluded.{name})" for name in maxes
+            ]
+            self.conn.execute(
+                f"insert into {rollup} ({columns}) select {columns} from {temp}"
+                f" order by {', '.join(keys)} on conflict ({target})"
+                f" do update set {', '.join(updates)}"
+            )
+
+    def _create_delta_tables(self) -> None:
+        """The session's temp tables for rollup deltas (emptied at each commit), once per
+        connection."""
+        if self._delta_tables_of is self.conn:
+            return
+        for rollup, temp, *_ in _DELTA_ROLLUPS:
+            self.conn.execute(
+                f"create temp table if not exists {temp} (like {rollup}) on commit delete rows"
+            )
+        self._delta_tables_of = self.conn
+
+    def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> pa.Table:
         """Binary COPY straight into the table; if any row is already there (a re-delivered
         batch, or an event twice in it), undo that and load through a temp table and
         ``on conflict do nothing``. COPY into the table measured ~1/3 less server time than
-        temp table + insert-select (100k calls), so the common case, new events, pays only it."""
-        chunks = pgcopy_chunks(table)
-        sent: list[bytes | memoryview] = []
-
-        def encoding() -> Iterator[bytes | memoryview]:
-            # Encoded while the server loads the previous chunk; kept for the fallback.
-            for chunk in chunks:
-                sent.append(chunk)
-                yield chunk
-
+        temp table + insert-select (100k calls), so the common case, new events, pays only it.
+        Returns the rows that were new."""
         try:
             with self.conn.transaction():  # a savepoint: the failed COPY leaves nothing behind
-                return self._copy(hot.name, hot, encoding())
+                self._copy(hot.name, hot.columns, pgcopy_chunks(table))
+                return table
         except psycopg.errors.UniqueViolation:
             pass
+        table = _first_of_each_key(table, hot)
         self._create_incoming(hot)
-        # The chunks sent so far, then any the failed COPY did not get to.
-        self._copy("hot_incoming", hot, chain(sent, chunks))
-        return self._insert_incoming(hot)
+        self._copy("hot_incoming", hot.columns, pgcopy_chunks(table))
+        return self._insert_incoming(hot, table)
 
-    def _insert_new_rows(self, hot: HotTable, table: pa.Table) -> int:
+    def _insert_new_rows(self, hot: HotTable, table: pa.Table) -> pa.Table:
         """Without COPY (PGlite): ``executemany`` into a temp table, then the same insert."""
+        table = _first_of_each_key(table, hot)
         self._create_incoming(hot)
         columns = [table.column(name).to_pylist() for name in hot.columns]
         placeholders = ", ".join(["%s"] * len(hot.columns))
@@ -332,21 +425,39 @@ class PostgresHotStore:
                 f"insert into hot_incoming ({', '.join(hot.columns)}) values ({placeholders})",
                 list(zip(*columns, strict=True)),
             )
-        return self._insert_incoming(hot)
+        return self._insert_incoming(hot, table)
 
     def _create_incoming(self, hot: HotTable) -> None:
         self.conn.execute(f"create temp table hot_incoming (like {hot.name}) on commit drop")
 
-    def _insert_incoming(self, hot: HotTable) -> int:
-        return self.conn.execute(
+    def _insert_incoming(self, hot: HotTable, table: pa.Table) -> pa.Table:
+        """Move the temp table's rows that are new into ``hot``; returns them (the rows of
+        ``table``, one per key, whose keys were inserted)."""
+        key = ["event_id", hot.time_column]
+        inserted = self.conn.execute(
             f"insert into {hot.name} select * from hot_incoming on conflict do nothing"
-        ).rowcount
+            f" returning {', '.join(key)}"
+        ).fetchall()
+        if len(inserted) == table.num_rows:
+            return table
+        keys = pa.table(
+            {
+                "event_id": pa.array([row[0] for row in inserted], pa.string()),
+                hot.time_column: pa.array(
+                    [row[1] for row in inserted], table.schema.field(hot.time_column).type
+                ),
+            }
+        )
+        return table.join(keys, keys=key, join_type="left semi")
 
-    def _copy(self, target: str, hot: HotTable, payload: Iterable[bytes | memoryview]) -> int:
-        """Send a binary COPY payload into ``target``; returns the rows loaded."""
+    def _copy(
+        self, target: str, columns: Sequence[str], payload: Iterable[bytes | memoryview]
+    ) -> int:
+        """Send a binary COPY payload (``columns``, in order) into ``target``; returns the rows
+        loaded."""
         with self.conn.cursor() as cursor:
             with cursor.copy(
-                f"copy {target} ({', '.join(hot.columns)}) from stdin (format binary)"
+                f"copy {target} ({', '.join(columns)}) from stdin (format binary)"
             ) as copy:
                 for chunk in payload:
                     copy.write(chunk)
@@ -376,7 +487,9 @@ class PostgresHotStore:
         write (the stream worker runs it at most once per interval) and a crash in between
         never leaves rollups stale. Only the minutes the writes can change are redone, range by
         range: the cost follows the batches, not the distance between a late event and a live
-        one."""
+        one. On the plain flavour, calls add their own deltas to the call and queue rollups as
+        they are inserted, so their ranges redo only the quality rollup; ranges queued by a
+        migration, and explicit ``since``/``until``, redo every rollup."""
         conn = self.conn
         with conn.transaction():
             # Serialise refreshes: two concurrent delete+insert would each keep the other's rows.
@@ -386,23 +499,31 @@ class PostgresHotStore:
                 # ranges for the next refresh; one committed before it has its rows visible to
                 # the rollup statements below (read committed: each sees a newer snapshot).
                 queued = conn.execute(
-                    "delete from rollup_dirty_ranges returning since, until"
+                    "delete from rollup_dirty_ranges returning since, until, quality_only"
                 ).fetchall()
                 if not queued:
                     return  # nothing written since the last refresh
-                windows = merge_windows(_minute_window(start, end) for start, end in queued)
+                every = merge_windows(
+                    _minute_window(start, end)
+                    for start, end, quality_only in queued
+                    if not quality_only
+                )
+                quality = merge_windows(_minute_window(start, end) for start, end, _ in queued)
             else:
-                windows = [_minute_window(since, until)]
-            for first, end in windows:
-                if self.flavour == "plain":  # TimescaleDB: continuous aggregates, below
+                every = quality = [_minute_window(since, until)]
+            if every and self.flavour == "plain":  # TimescaleDB: continuous aggregates, below
+                # Call inserts add deltas under the shared lock: none may land mid-recompute.
+                conn.execute("select pg_advisory_xact_lock(%s)", (_RECOMPUTE_LOCK,))
+                for first, end in every:
                     self._recompute("call_minute_rollup", CALL_ROLLUP_OF_WINDOW, first, end)
                     self._recompute("queue_minute_rollup", QUEUE_ROLLUP_OF_WINDOW, first, end)
+            for first, end in quality:
                 self._recompute("quality_minute_rollup", QUALITY_ROLLUP_OF_WINDOW, first, end)
         if self.flavour == "timescaledb":
             # refresh_continuous_aggregate refuses to run inside a transaction block, so it
             # runs after the ranges were taken; if it fails, they go back in the queue.
             try:
-                for first, end in windows:
+                for first, end in every:
                     for aggregate in _CONTINUOUS_AGGREGATES:
                         conn.execute(
                             f"call refresh_continuous_aggregate('{aggregate}',"
@@ -413,7 +534,7 @@ class PostgresHotStore:
                 if since is None:
                     # Best effort: with the connection gone, the policy refreshes the last hours.
                     with contextlib.suppress(psycopg.Error):
-                        self._queue_windows(windows)
+                        self._queue_windows(every, quality_only=False)
                 raise
 
     def _recompute(
