@@ -17,7 +17,11 @@ until the event is counted. Measured:
   consumer validating each event with pydantic and inserting with ``executemany`` into PostgreSQL
   and row inserts into chDB.
 
-``IRISX_BENCH_EVENTS`` sets the load (default 200,000 events).
+``IRISX_BENCH_EVENTS`` sets the load (default 200,000 events); ``IRISX_BENCH_MARTS=0`` skips
+the daily marts (a quicker run, for comparing changes to the streaming path). Because this
+machine's speed varies with its neighbours (a fixed loop took 1.4 to 2.4 s on one day), the table
+also reports a reference loop timed just before the load, and the CPU of every process: compare
+runs by core-seconds per event, or against a run of the other version right before or after.
 """
 
 from __future__ import annotations
@@ -59,6 +63,8 @@ BATCH = 1_000
 IN_FLIGHT = int(os.environ.get("IRISX_BENCH_IN_FLIGHT", "8"))
 #: ``irisx serve --workers``: API processes.
 API_WORKERS = int(os.environ.get("IRISX_BENCH_API_WORKERS", "1"))
+#: ``0``: skip the daily marts step.
+MARTS = os.environ.get("IRISX_BENCH_MARTS", "1") != "0"
 PROBE_EVERY_S = 0.25
 NAIVE_EVENTS = 20_000
 #: Rows/s of each store's bulk path measured alone on this machine (shared/reference/LIMITS.md).
@@ -75,6 +81,19 @@ class LoadOutcome:
     started: float = 0.0
     accepted_by: float = 0.0
     last_accept: float = 0.0
+
+
+def reference_loop_ms(additions: int = 5_000_000) -> float:
+    """Best of three timings of a fixed pure-Python loop: how fast this machine runs Python
+    right now (its speed varies with the other machines on the host)."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for number in range(additions):
+            total += number
+        best = min(best, time.perf_counter() - began)
+    return best * 1e3
 
 
 def _percentile(values: list[float], share: float) -> float:
@@ -430,6 +449,7 @@ def run() -> BenchResult:
                 "NATS server": pids_named("nats-server"),
                 "PostgreSQL": pids_named("postgres"),
             }
+            reference_ms = reference_loop_ms()
             cpu_before = {group: cpu_seconds(pids) for group, pids in groups.items()}
             own_before = time.process_time()
             outcome = asyncio.run(_load(base_url, keys, bodies, dsn, warm))
@@ -444,24 +464,27 @@ def run() -> BenchResult:
 
             # Daily marts: the incremental run of the days that got data (what the sensor asks
             # for), on the ClickHouse target while the worker still runs (it lends chDB).
-            today = datetime.now(UTC).date()
-            marts = subprocess.run(
-                [
-                    str(BIN / "irisx"),
-                    "materialize",
-                    "--from",
-                    (today - timedelta(days=1)).isoformat(),
-                    "--to",
-                    today.isoformat(),
-                ],
-                env=env,
-                capture_output=True,
-                text=True,
-            )
-            marts_at = time.perf_counter()
-            if marts.returncode != 0:
-                raise RuntimeError(f"irisx materialize failed: {marts.stdout[-2000:]}")
-            dbt_s = marts_at - drained_at
+            dbt_s: float | None = None
+            marts_at: float | None = None
+            if MARTS:
+                today = datetime.now(UTC).date()
+                marts = subprocess.run(
+                    [
+                        str(BIN / "irisx"),
+                        "materialize",
+                        "--from",
+                        (today - timedelta(days=1)).isoformat(),
+                        "--to",
+                        today.isoformat(),
+                    ],
+                    env=env,
+                    capture_output=True,
+                    text=True,
+                )
+                marts_at = time.perf_counter()
+                if marts.returncode != 0:
+                    raise RuntimeError(f"irisx materialize failed: {marts.stdout[-2000:]}")
+                dbt_s = marts_at - drained_at
 
             for process in processes:
                 process.send_signal(signal.SIGTERM)
@@ -478,10 +501,15 @@ def run() -> BenchResult:
                     "select count() from irisx_raw.call final where tenant_id <> 'probe'"
                 )
             )
-            mart_calls = int(
-                client.command(  # type: ignore[arg-type]
-                    "select sum(offered) from irisx.agg_call_kpis_daily where tenant_id <> 'probe'"
+            mart_calls = (
+                int(
+                    client.command(  # type: ignore[arg-type]
+                        "select sum(offered) from irisx.agg_call_kpis_daily"
+                        " where tenant_id <> 'probe'"
+                    )
                 )
+                if MARTS
+                else None
             )
             client.close()
 
@@ -518,15 +546,20 @@ def run() -> BenchResult:
             _pair(outcome.freshness_s, scale=1.0, digits=2),
         ],
         ["last event accepted -> stores drained, s", f"{drained_at - outcome.last_accept:.1f}"],
-        ["stores drained -> daily marts rebuilt (irisx materialize, 2 days), s", f"{dbt_s:.1f}"],
+        [
+            "stores drained -> daily marts rebuilt (irisx materialize, 2 days), s",
+            "skipped" if dbt_s is None else f"{dbt_s:.1f}",
+        ],
         [
             "last event accepted -> visible in the daily marts, s",
-            f"{marts_at - outcome.last_accept:.1f}",
+            "skipped" if marts_at is None else f"{marts_at - outcome.last_accept:.1f}",
         ],
         [
             "rows: PostgreSQL / ClickHouse FINAL / mart calls",
-            f"{hot_rows:,} / {warehouse_rows:,} / {mart_calls:,}",
+            f"{hot_rows:,} / {warehouse_rows:,} / "
+            + ("skipped" if mart_calls is None else f"{mart_calls:,}"),
         ],
+        ["reference loop (5M Python additions) before the load, ms", f"{reference_ms:,.0f}"],
     ]
     for group, seconds in cpu_used.items():
         rows.append(
@@ -535,6 +568,13 @@ def run() -> BenchResult:
                 f"{seconds:.1f} ({seconds / wall:.0%})",
             ]
         )
+    all_cpu = sum(cpu_used.values())
+    rows.append(
+        [
+            "CPU while loading, all processes: core-seconds per 100k events",
+            f"{all_cpu * 100_000 / total:.2f}",
+        ]
+    )
     for name, rate in alone:
         rows.append(
             [
