@@ -17,7 +17,8 @@ until the event is counted. Measured:
   consumer validating each event with pydantic and inserting with ``executemany`` into PostgreSQL
   and row inserts into chDB.
 
-``IRISX_BENCH_EVENTS`` sets the load (default 200,000 events); ``IRISX_BENCH_MARTS=0`` skips
+``IRISX_BENCH_EVENTS`` sets the load (default 200,000 events), ``IRISX_BENCH_WORKER_ARGS``
+adds ``irisx worker`` options (e.g. ``--fetch-batch 32``); ``IRISX_BENCH_MARTS=0`` skips
 the daily marts (a quicker run, for comparing changes to the streaming path). Because this
 machine's speed varies with its neighbours (a fixed loop took 1.4 to 2.4 s on one day), the table
 also reports a reference loop timed just before the load, and the CPU of every process: compare
@@ -63,6 +64,8 @@ BATCH = 1_000
 IN_FLIGHT = int(os.environ.get("IRISX_BENCH_IN_FLIGHT", "8"))
 #: ``irisx serve --workers``: API processes.
 API_WORKERS = int(os.environ.get("IRISX_BENCH_API_WORKERS", "1"))
+#: Extra ``irisx worker`` arguments, e.g. ``--fetch-batch 32`` (split on spaces).
+WORKER_ARGS = os.environ.get("IRISX_BENCH_WORKER_ARGS", "").split()
 #: ``0``: skip the daily marts step.
 MARTS = os.environ.get("IRISX_BENCH_MARTS", "1") != "0"
 PROBE_EVERY_S = 0.25
@@ -421,7 +424,9 @@ def run() -> BenchResult:
             )
             log = (Path(tmp) / "processes.log").open("wb")
             processes.append(
-                subprocess.Popen([str(BIN / "irisx"), "worker"], env=env, stdout=log, stderr=log)
+                subprocess.Popen(
+                    [str(BIN / "irisx"), "worker", *WORKER_ARGS], env=env, stdout=log, stderr=log
+                )
             )
             processes.append(
                 subprocess.Popen(

@@ -100,6 +100,17 @@ def test_redelivered_batch_leaves_one_row_per_event(store: ClickHouseRawStore) -
     assert kept == [(versions_before[0],)]  # the later delivery's version wins
 
 
+def test_a_repeat_inside_one_batch_waits_for_a_merge(store: ClickHouseRawStore) -> None:
+    # Inserts skip the in-block collapse (optimize_on_insert = 0): both rows are stored, and
+    # FINAL, like the staging models, counts the event once.
+    table = _table("call", [call_record(1), call_record(1), call_record(2)])
+    store.write_batch("call", table, "batch-1")
+    assert store.stored_rows("call", final=False) == 3
+    assert store.stored_rows("call", final=True) == 2
+    store.optimize("call")
+    assert store.stored_rows("call", final=False) == 2
+
+
 def test_large_batches_are_split_into_inserts_of_insert_rows(ch_client: Client) -> None:
     store = ClickHouseRawStore(ch_client, DATABASE, insert_rows=2)
     store.migrate()
