@@ -27,6 +27,7 @@ from ingest.fastpath import FastBatch, validate_json_array
 from ingest.transport import BatchMessage
 from ingest.webhooks import (
     CollectingSink,
+    TenantBatchResult,
     WebhookMappingError,
     http_batch_id,
     ingest_tenant_batch,
@@ -51,6 +52,9 @@ from warehouse import ParquetLake
 MAX_BODY_BYTES = 10 * 1024 * 1024
 MAX_DECOMPRESSED_BYTES = 50 * 1024 * 1024
 MAX_EVENTS = 10_000
+#: Server profile: bodies up to this size (decompressed; ~1,500 calls) are validated on the
+#: event loop, larger ones in the ingest thread so that one cannot hold up other requests long.
+INLINE_BODY_BYTES = 1 << 20
 
 JSON_TYPES = {"application/json"}
 NDJSON_TYPES = {"application/x-ndjson", "application/ndjson", "application/jsonl"}
@@ -170,8 +174,9 @@ async def ingest_body(
     deadletters = DeadLetterStore(settings.deadletter_dir)
     server = settings.profile == Profile.SERVER
     sink = CollectingSink() if server else ParquetLake(settings.lake_dir)
-    outcome = await anyio.to_thread.run_sync(
-        lambda: ingest_tenant_batch(
+
+    def validated() -> TenantBatchResult:
+        return ingest_tenant_batch(
             records(),
             family=family,
             tenant=tenant,
@@ -179,11 +184,20 @@ async def ingest_body(
             source=source,
             sink=sink,
             deadletters=deadletters,
-        ),
-        # serving.app.INGEST_THREADS bodies at a time (the limiter is made in the lifespan):
-        # one thread measured ~10% less API CPU per event than anyio's default 40.
-        limiter=getattr(request.app.state, "ingest_limiter", None),
-    )
+        )
+
+    if server and len(body) <= INLINE_BODY_BYTES:
+        # Validated on the event loop: a thread hop per body measured a third more API CPU
+        # (200k calls in bodies of 1,000: 4.7 vs 3.1-3.3 core-s). A body this small holds the
+        # loop for a few milliseconds; the server sink keeps the tables in memory (no I/O).
+        outcome = validated()
+    else:
+        outcome = await anyio.to_thread.run_sync(
+            validated,
+            # serving.app.INGEST_THREADS bodies at a time (the limiter is made in the
+            # lifespan): one thread measured ~10% less API CPU per event than anyio's 40.
+            limiter=getattr(request.app.state, "ingest_limiter", None),
+        )
     duplicate_batch = False
     if server and outcome.counts.accepted:
         assert isinstance(sink, CollectingSink)
