@@ -34,8 +34,10 @@ from warehouse.live import LakeLiveRollups
 from warehouse.marts import ClickHouseMartReader, mart_reader_for
 
 API_VERSION = "1.0.0"
-#: Threads per API process validating ingest bodies at once: validation is CPU-bound Python, so
-#: a second thread only contends for the GIL (``irisx serve --workers`` adds processes instead).
+#: Threads per API process validating ingest bodies at once (bodies over
+#: ``routes.events.INLINE_BODY_BYTES``, and every body in the embedded profile; smaller server
+#: bodies are validated on the event loop): validation is CPU-bound Python, so a second thread
+#: only contends for the GIL (``irisx serve --workers`` adds processes instead).
 INGEST_THREADS = 1
 
 
