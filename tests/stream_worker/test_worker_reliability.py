@@ -179,7 +179,9 @@ def test_sigkill_during_20_batches_loses_and_duplicates_nothing(
             time.sleep(0.05)
         time.sleep(chooser.uniform(0.0, 0.2))
         backlog = _backlog_or_none(js_config)
-        assert worker.poll() is None, f"seed {seed}: the worker exited on its own"
+        if worker.poll() is not None:  # a bug: show why it stopped
+            output = worker.stdout.read().decode() if worker.stdout else ""
+            pytest.fail(f"seed {seed}: the worker exited on its own:\n{output[-4000:]}")
         worker.send_signal(signal.SIGKILL)
         worker.wait(timeout=30)
         kills += 1
