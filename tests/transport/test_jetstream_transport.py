@@ -5,6 +5,7 @@ Every test uses its own stream prefix and subject root and deletes its streams a
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import duckdb
@@ -255,3 +256,50 @@ def test_undecodable_message_is_dead_lettered_at_once(
     assert letter.reason.startswith("undecodable batch: ")
     assert letter.batch_id == "seq1-deliveries1"  # the unsafe header id is not used as a name
     assert _stream_msgs(js_config, "call") == 1  # terminated, not deleted: still auditable
+
+
+class ThreadRecordingSink:
+    """Writes to the real lake and notes the thread of each call."""
+
+    def __init__(self, lake: ParquetLake) -> None:
+        self.lake = lake
+        self.threads: list[int] = []
+
+    def write_batch(self, family: str, table: pa.Table, batch_id: str) -> list[Path]:
+        self.threads.append(threading.get_ident())
+        return self.lake.write_batch(family, table, batch_id)
+
+
+def test_each_worker_runs_its_sink_calls_on_one_thread_of_its_own(
+    js_config: JetStreamConfig, settings: Settings
+) -> None:
+    # As in ``irisx worker``: two consumers (one per store) in one process, writing at once.
+    for number in range(6):
+        events = [call_record(10 * number + i) for i in range(3)]
+        asyncio.run(publish_batch(js_config, _batch(settings, events, f"t{number}")))
+    sinks = [ThreadRecordingSink(ParquetLake(settings.data_dir / f"lake-{n}")) for n in (1, 2)]
+    workers = [
+        BatchWorker(
+            js_config,
+            [sink],  # type: ignore[list-item]
+            DeadLetterStore(settings.deadletter_dir),
+            durable=f"threads-{n}",
+            families=["call"],
+            fetch_batch=1,  # a write per message: six writes each
+        )
+        for n, sink in enumerate(sinks)
+    ]
+
+    async def both() -> list[object]:
+        return await asyncio.gather(
+            *(worker.run(once=True, fetch_timeout_s=FETCH_TIMEOUT_S) for worker in workers)
+        )
+
+    asyncio.run(both())
+    for sink in sinks:
+        assert sink.lake.row_count("call") == 18
+        assert len(sink.threads) == 6
+        assert len(set(sink.threads)) == 1  # the same thread every time...
+    # ...a different one per worker, never the event loop's.
+    assert sinks[0].threads[0] != sinks[1].threads[0]
+    assert threading.get_ident() not in sinks[0].threads + sinks[1].threads
