@@ -231,3 +231,17 @@ def test_a_refresh_after_deltas_changes_nothing(store: PostgresHotStore, plain_d
     with psycopg.connect(plain_dsn) as conn:
         assert conn.execute("select count(*) from rollup_dirty_ranges").fetchone() == (0,)
     assert before[0][1] + timedelta(minutes=2) > before[-1][1]  # one or two minutes of rows
+
+
+def test_a_rolled_back_first_insert_does_not_break_the_next(store: PostgresHotStore) -> None:
+    # The delta temp tables are made in the insert's transaction; a rollback removes them.
+    def insert_then_fail() -> None:
+        with store.conn.transaction():
+            store.insert("call", events.calls())
+            raise RuntimeError("the caller's transaction fails after the insert")
+
+    with pytest.raises(RuntimeError):
+        insert_then_fail()
+    assert store.insert("call", events.calls()) == 6
+    now = datetime(2024, 5, 1, 10, 4, tzinfo=UTC)
+    assert store.live_call_stats("acme", minutes=5, now=now) == events.ACME_1000_CALL_STATS

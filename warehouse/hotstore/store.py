@@ -258,8 +258,6 @@ class PostgresHotStore:
         self._conn: psycopg.Connection | None = None
         self._flavour: Flavour | None = None
         self._copy_supported = True
-        #: The connection whose session has the rollup delta temp tables.
-        self._delta_tables_of: psycopg.Connection | None = None
 
     # -- connection -------------------------------------------------------------------------
 
@@ -387,15 +385,12 @@ class PostgresHotStore:
             )
 
     def _create_delta_tables(self) -> None:
-        """The session's temp tables for rollup deltas (emptied at each commit), once per
-        connection."""
-        if self._delta_tables_of is self.conn:
-            return
+        """The session's temp tables for rollup deltas (emptied at each commit). Asked for on
+        every insert, not remembered: a rolled-back transaction takes them away again."""
         for rollup, temp, *_ in _DELTA_ROLLUPS:
             self.conn.execute(
                 f"create temp table if not exists {temp} (like {rollup}) on commit delete rows"
             )
-        self._delta_tables_of = self.conn
 
     def _copy_new_rows(self, hot: HotTable, table: pa.Table) -> pa.Table:
         """Binary COPY straight into the table; if any row is already there (a re-delivered
