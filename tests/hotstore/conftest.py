@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pytest
 
+from warehouse.hotstore import PostgresHotStore
+
 SERVER_DIR = Path(__file__).resolve().parents[2] / "scripts" / "timescaledb"
 
 
@@ -49,6 +51,16 @@ def _installed_server_dir() -> Path:
     # server.mjs may have changed without the lockfile changing: always run the repo's copy.
     shutil.copy2(SERVER_DIR / "server.mjs", target / "server.mjs")
     return target
+
+
+@pytest.fixture
+def store(plain_dsn: str) -> Iterator[PostgresHotStore]:
+    """A migrated plain-flavour store on a throwaway database of the machine's PostgreSQL
+    (tests/hotstore/test_hotstore_timescaledb.py has its own, on PGlite)."""
+    with PostgresHotStore(plain_dsn, retention_days=7) as hot:
+        assert hot.flavour == "plain"
+        hot.migrate()
+        yield hot
 
 
 @pytest.fixture(scope="session")

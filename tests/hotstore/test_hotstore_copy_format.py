@@ -4,7 +4,6 @@ PostgreSQL for every hot family and type edge, and idempotent re-delivery on the
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -24,13 +23,6 @@ MICROS = pa.timestamp("us", tz="UTC")
 
 def payload(table: pa.Table, rows_per_chunk: int = 16_384) -> bytes:
     return b"".join(bytes(chunk) for chunk in pgcopy_chunks(table, rows_per_chunk))
-
-
-@pytest.fixture
-def store(plain_dsn: str) -> Iterator[PostgresHotStore]:
-    with PostgresHotStore(plain_dsn, retention_days=7) as hot:
-        hot.migrate()
-        yield hot
 
 
 def rows_of(dsn: str, family: str) -> list[tuple[Any, ...]]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -15,14 +14,6 @@ import pytest
 from warehouse.hotstore import PostgresHotStore, QualityStats
 
 NOW = datetime(2024, 5, 1, 10, 4, 30, tzinfo=UTC)
-
-
-@pytest.fixture
-def store(plain_dsn: str) -> Iterator[PostgresHotStore]:
-    with PostgresHotStore(plain_dsn, retention_days=7) as hot:
-        assert hot.flavour == "plain"
-        hot.migrate()
-        yield hot
 
 
 def _load(store: PostgresHotStore) -> None:

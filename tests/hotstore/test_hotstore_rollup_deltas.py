@@ -7,7 +7,6 @@ running at once."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import hotstore_events as events
@@ -21,13 +20,6 @@ from warehouse.hotstore import PostgresHotStore
 EARLY = datetime(2020, 1, 1, tzinfo=UTC)
 CALL_ROLLUP = "select * from call_minute_rollup order by tenant_id, minute, direction, queue_id"
 QUEUE_ROLLUP = "select * from queue_minute_rollup order by tenant_id, minute, queue_id"
-
-
-@pytest.fixture
-def store(plain_dsn: str) -> Iterator[PostgresHotStore]:
-    with PostgresHotStore(plain_dsn, retention_days=7) as hot:
-        hot.migrate()
-        yield hot
 
 
 def _rows(dsn: str, query: str) -> list[tuple[object, ...]]:

@@ -3,21 +3,12 @@ right: RTCP reports that arrived before their call get its carrier when the call
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import hotstore_events as events
 import psycopg
-import pytest
 
 from warehouse.hotstore import PostgresHotStore
-
-
-@pytest.fixture
-def store(plain_dsn: str) -> Iterator[PostgresHotStore]:
-    with PostgresHotStore(plain_dsn, retention_days=7) as hot:
-        hot.migrate()
-        yield hot
 
 
 def _quality(dsn: str) -> list[tuple[object, ...]]:
