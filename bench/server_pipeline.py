@@ -398,6 +398,7 @@ def run() -> BenchResult:
         # database, or they would time the duplicate path.
         admin.execute(f"create database {database}_alone")
     dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={database}"
+    alone_dsn = f"host=127.0.0.1 port=5432 user=postgres dbname={database}_alone"
     config = JetStreamConfig(
         stream_prefix=f"B{tag}", subject_root=f"b{tag}", max_bytes=512 * 1024**2
     )
@@ -521,7 +522,7 @@ def run() -> BenchResult:
             )
             client.close()
 
-            alone = _store_alone_rates(table, settings, f"{dsn}_alone")
+            alone = _store_alone_rates(table, settings, alone_dsn)
             naive_config = JetStreamConfig(stream_prefix=f"N{tag}", subject_root=f"n{tag}")
             naive_events = table.slice(0, NAIVE_EVENTS).to_pylist()
             naive_rate = asyncio.run(
