@@ -2,7 +2,7 @@
 
 Measured, each into its own fresh database (migrated, partitions made by the insert itself):
 
-- the store's path: binary COPY payload built column-wise from Arrow
+- the store's path: binary COPY payload encoded column-wise from Arrow by pgpq
   (``warehouse.hotstore.copy_binary``), sent straight into ``calls``;
 - the previous path, kept here as the baseline: ``to_pylist`` per column, psycopg
   ``copy.write_row`` per row into a temp table, then ``insert ... select ... on conflict do

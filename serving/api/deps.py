@@ -5,7 +5,9 @@ The tenant comes only from the API key. No endpoint accepts a tenant from the re
 
 Dependencies that only read ``app.state`` are ``async def``: FastAPI runs a plain ``def``
 dependency on a worker thread, one thread hop per dependency per request, which under ingest
-load cost the event loop more than the work itself. Those doing I/O (the key lookup) stay plain.
+load cost the event loop more than the work itself. The key lookup is ``async def`` too: it is
+one indexed read of a local SQLite file on an open connection (~5 µs; WAL readers wait for no
+writer), less than the hop would cost.
 """
 
 from __future__ import annotations
@@ -127,7 +129,7 @@ def get_now() -> datetime:
     return datetime.now(UTC)
 
 
-def get_api_key(
+async def get_api_key(
     store: Annotated[ApiKeyStore, Depends(get_key_store)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     header_key: Annotated[str | None, Depends(api_key_header_scheme)],

