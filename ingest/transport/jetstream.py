@@ -1,11 +1,12 @@
 """JetStream publishing: one stream per family, one message per validated batch.
 
 Streams are ``<prefix>_<FAMILY>`` with subjects ``<root>.*.<family>``; a batch of tenant T goes to
-``<root>.T.<family>``. The message body is the batch's Arrow table as an IPC stream (lz4 or zstd
-compressed, so it keeps the contract schema exactly) and its ``Nats-Msg-Id`` header is the batch
-id (a hash of the batch content): within the stream's duplicate window a retried publish of the
-same batch is stored once. Streams discard *new* messages when full, so a full stream is a publish
-error (the API answers 503 + Retry-After) rather than silently dropping old, unconsumed batches.
+``<root>.T.<family>``. The message body is the batch's Arrow table as an IPC stream (in one LZ4
+frame, or with zstd-compressed buffers; either way it keeps the contract schema exactly) and its
+``Nats-Msg-Id`` header is the batch id (a hash of the batch content): within the stream's
+duplicate window a retried publish of the same batch is stored once. Streams discard *new*
+messages when full, so a full stream is a publish error (the API answers 503 + Retry-After)
+rather than silently dropping old, unconsumed batches.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+import lz4.frame
 import nats
 import nats.errors
 import nats.js.errors
@@ -77,9 +79,11 @@ def subject_for(config: JetStreamConfig, tenant: str, family: str) -> str:
 #: Batches whose lz4 form is larger than this are sent zstd-compressed instead (about 0.6x the
 #: bytes, 3.5x the CPU): a 1,000-call batch is ~0.2 MB as lz4, NATS's default max_payload 1 MB.
 LZ4_MAX_BYTES = 512 * 1024
+#: The magic number every LZ4 frame starts with (little-endian 0x184D2204).
+LZ4_FRAME_MAGIC = b"\x04\x22\x4d\x18"
 
 
-def _ipc_stream(table: pa.Table, codec: str) -> bytes:
+def _ipc_stream(table: pa.Table, codec: str | None) -> bytes:
     sink = pa.BufferOutputStream()
     # One thread: compressing a batch's buffers in Arrow's pool cost 40-70% more CPU than inline.
     options = pa.ipc.IpcWriteOptions(compression=codec, use_threads=False)
@@ -89,17 +93,30 @@ def _ipc_stream(table: pa.Table, codec: str) -> bytes:
 
 
 def encode_batch(table: pa.Table) -> bytes:
-    """The table as an Arrow IPC stream: lz4 (cheapest to write and read), zstd when lz4 leaves
-    it above :data:`LZ4_MAX_BYTES`. Readers need not know which: the stream names its codec."""
+    """The table as an Arrow IPC stream inside one LZ4 frame (cheapest to write and read); when
+    that is above :data:`LZ4_MAX_BYTES`, as an IPC stream with zstd-compressed buffers.
+
+    One frame around the whole stream, not Arrow's own per-buffer lz4: Arrow compresses each of
+    a call batch's ~70 buffers in a frame of its own, which cost 0.67 ms to write and 0.74 ms
+    to read per 1,000 calls, against 0.57 and 0.13 ms for one frame of the same size (each
+    message is read twice, once per store's consumer)."""
     if table.nbytes > 4 * LZ4_MAX_BYTES:
         # lz4 shrinks call batches about 2x: trying it on one this large would be wasted work.
         return _ipc_stream(table, "zstd")
-    payload = _ipc_stream(table, "lz4")
+    # The frame records the stream's size, so a reader needs nothing else to unpack it.
+    payload: bytes = lz4.frame.compress(_ipc_stream(table, None), store_size=True)
     return payload if len(payload) <= LZ4_MAX_BYTES else _ipc_stream(table, "zstd")
 
 
 def decode_batch(data: bytes) -> pa.Table:
-    """The table in a message body; raises ``pyarrow.ArrowInvalid`` on a corrupt body."""
+    """The table in a message body (either form :func:`encode_batch` writes, and the IPC
+    stream with lz4 buffers that it wrote before 2026-11-29, which a stream may still hold);
+    raises ``pyarrow.ArrowInvalid`` on a corrupt body."""
+    if data[:4] == LZ4_FRAME_MAGIC:
+        try:
+            data = lz4.frame.decompress(data)
+        except RuntimeError as exc:  # the lz4 binding's error for a corrupt frame
+            raise pa.ArrowInvalid(f"corrupt LZ4 frame: {exc}") from exc
     with pa.ipc.open_stream(pa.py_buffer(data)) as reader:
         return reader.read_all()
 
