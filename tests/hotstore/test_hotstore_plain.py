@@ -46,7 +46,13 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
                 " where table_name = 'calls'"
             ).fetchall()
         )
-    assert versions == [(version, "plain") for version in range(1, 11)]
+        # Migration 11: event ids compare byte by byte in every raw table and its partitions.
+        collations = conn.execute(
+            "select distinct collation_name from information_schema.columns"
+            " where column_name = 'event_id' and table_name ~ '^(calls|rtcp_reports|agent_states)'"
+        ).fetchall()
+    assert versions == [(version, "plain") for version in range(1, 12)]
+    assert collations == [("C",)]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
     assert types["cost"] == "numeric"

@@ -370,6 +370,20 @@ def _call_id_hash_index(conn: psycopg.Connection, flavour: Flavour, retention_da
     conn.execute("create index if not exists calls_call_id_hash on calls using hash (call_id)")
 
 
+def _event_id_byte_order(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """Compare event ids byte by byte (``COLLATE "C"``) in the raw tables' keys: the database's
+    collation (here C.UTF-8, which PostgreSQL 15 compares through the C library) cost ~10% of
+    the server's CPU per call COPY (192k calls: 1.65-1.75 vs 1.54 core-s). Equality, which is
+    all the key needs, is the same; for a UTF-8 database "C" orders like C.UTF-8 (code points).
+    Only a collation changes, so no table is rewritten; the keys' indexes are rebuilt.
+    TimescaleDB hypertables keep theirs: a column of a compressed hypertable cannot be altered.
+    """
+    if flavour != "plain":
+        return
+    for table in HOT_TABLES.values():
+        conn.execute(f'alter table {table.name} alter column event_id type text collate "C"')
+
+
 Migration = Callable[[psycopg.Connection, Flavour, int], None]
 
 #: (version, name, step) in order; never edit a released step, add a new one.
@@ -384,6 +398,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (8, "time brin indexes", _time_brin_indexes),
     (9, "rollup deltas", _rollup_deltas),
     (10, "call id hash index", _call_id_hash_index),
+    (11, "event id byte order", _event_id_byte_order),
 ]
 
 
