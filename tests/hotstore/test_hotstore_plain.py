@@ -51,7 +51,7 @@ def test_migrate_is_versioned_and_idempotent(plain_dsn: str, store: PostgresHotS
             "select distinct collation_name from information_schema.columns"
             " where column_name = 'event_id' and table_name ~ '^(calls|rtcp_reports|agent_states)'"
         ).fetchall()
-    assert versions == [(version, "plain") for version in range(1, 12)]
+    assert versions == [(version, "plain") for version in range(1, 13)]
     assert collations == [("C",)]
     assert kind == ("p",)  # partitioned table
     assert types["start_at"] == "timestamp with time zone"
@@ -71,6 +71,17 @@ def test_raw_tables_are_indexed_for_their_reads(plain_dsn: str, store: PostgresH
     methods = {
         (table, name): definition.split(" USING ")[1].split(" ")[0]
         for table, name, definition in indexes
+    }
+    # Migration 12: keys lead with the time column (new events land on the last pages).
+    keys = {
+        table: definition.split(" USING btree ")[1]
+        for table, name, definition in indexes
+        if name.endswith("_pkey")
+    }
+    assert keys == {
+        "calls": "(start_at, event_id)",
+        "rtcp_reports": "(occurred_at, event_id)",
+        "agent_states": "(occurred_at, event_id)",
     }
     assert methods == {
         ("calls", "calls_pkey"): "btree",

@@ -26,7 +26,7 @@ def store(timescaledb_dsn: str) -> Iterator[PostgresHotStore]:
     # One PGlite database per session (per pytest -n worker) and one module using it.
     with PostgresHotStore(timescaledb_dsn, retention_days=7) as hot:
         assert hot.flavour == "timescaledb"
-        assert hot.migrate() == list(range(1, 12))
+        assert hot.migrate() == list(range(1, 13))
         yield hot
 
 

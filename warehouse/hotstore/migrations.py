@@ -384,6 +384,28 @@ def _event_id_byte_order(conn: psycopg.Connection, flavour: Flavour, retention_d
         conn.execute(f'alter table {table.name} alter column event_id type text collate "C"')
 
 
+def _time_first_keys(conn: psycopg.Connection, flavour: Flavour, retention_days: int) -> None:
+    """Key the raw tables by (time, event id) instead of (event id, time): the same columns,
+    so the same rows are duplicates, but events arrive roughly in time order, so new keys land
+    on the index's last pages instead of anywhere in it. PostgreSQL CPU for 960k calls COPied
+    in batches of 16k: 7.6-7.8 -> 6.3 core-s (the event-id-first tree outgrows the cache).
+    TimescaleDB hypertables keep theirs (constraints of compressed hypertables cannot change).
+    """
+    if flavour != "plain":
+        return
+    for table in HOT_TABLES.values():
+        row = conn.execute(
+            "select conname from pg_constraint where conrelid = %s::regclass and contype = 'p'",
+            (table.name,),
+        ).fetchone()
+        if row is not None:
+            conn.execute(f"alter table {table.name} drop constraint {row[0]}")
+        conn.execute(
+            f"alter table {table.name} add constraint {table.name}_pkey"
+            f" primary key ({table.time_column}, event_id)"
+        )
+
+
 Migration = Callable[[psycopg.Connection, Flavour, int], None]
 
 #: (version, name, step) in order; never edit a released step, add a new one.
@@ -399,6 +421,7 @@ MIGRATIONS: list[tuple[int, str, Migration]] = [
     (9, "rollup deltas", _rollup_deltas),
     (10, "call id hash index", _call_id_hash_index),
     (11, "event id byte order", _event_id_byte_order),
+    (12, "time-first raw keys", _time_first_keys),
 ]
 
 
