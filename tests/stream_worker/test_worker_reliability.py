@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -121,7 +122,7 @@ def test_three_replays_of_100k_events_count_once_in_every_mart_input(
 
 
 def _worker_process(
-    settings: Settings, config: JetStreamConfig, dsn: str, *, once: bool
+    settings: Settings, config: JetStreamConfig, dsn: str, *, once: bool, one_per_pull: bool = True
 ) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env.update(
@@ -139,13 +140,13 @@ def _worker_process(
         config.subject_root,
         "--max-bytes",
         str(config.max_bytes),
-        "--fetch-batch",
-        "1",
         "--fetch-timeout",
         "2",
         "--ack-wait",
         "2",  # batches the killed worker held come back quickly
     ]
+    if one_per_pull:  # every batch acked on its own: kills land between many acks
+        command += ["--fetch-batch", "1", "--warehouse-fetch-batch", "1"]
     if once:
         command.append("--once")
     return subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
@@ -207,6 +208,27 @@ def test_sigkill_during_20_batches_loses_and_duplicates_nothing(
         ), f"seed {seed}"
     assert _warehouse_counts(settings)[1:] == (40_000, 40_000), f"seed {seed}"
     assert DeadLetterStore(settings.deadletter_dir).count() == 0
+
+
+def test_worker_cli_pulls_more_per_insert_for_the_warehouse_than_the_hot_store(
+    js_config: JetStreamConfig, settings: Settings, plain_dsn: str
+) -> None:
+    assert _publish_slices(js_config, _calls(2_000, settings), 50, "pulls") == 40
+    worker = _worker_process(settings, js_config, plain_dsn, once=True, one_per_pull=False)
+    output, _ = worker.communicate(timeout=120)
+    text = output.decode()
+    assert worker.returncode == 0, text[-2000:]
+    writes = {
+        store: int(match)
+        for store, match in re.findall(
+            r"^(\w+): acked 40 batches \(2000 events in (\d+) writes\)", text, re.M
+        )
+    }
+    # Defaults: the hot store takes at most 16 batches a pull (3 writes at least), ClickHouse
+    # up to 64 (the 40 waiting batches in one write, two if its first pull got only some).
+    assert set(writes) == {"clickhouse", "postgres"}, text[-2000:]
+    assert writes["postgres"] >= 3
+    assert writes["clickhouse"] <= 2
 
 
 @pytest.mark.parametrize("store", ["clickhouse", "postgres"])
