@@ -17,7 +17,8 @@ until the event is counted. Measured:
   consumer validating each event with pydantic and inserting with ``executemany`` into PostgreSQL
   and row inserts into chDB.
 
-``IRISX_BENCH_EVENTS`` sets the load (default 200,000 events), ``IRISX_BENCH_WORKER_ARGS``
+``IRISX_BENCH_EVENTS`` sets the load (default 1,000,000 events: about 20 s of load, so the rate
+is a sustained one; in a 200k run the start and the drain weigh ~5 %), ``IRISX_BENCH_WORKER_ARGS``
 adds ``irisx worker`` options (e.g. ``--fetch-batch 32``); ``IRISX_BENCH_MARTS=0`` skips
 the daily marts (a quicker run, for comparing changes to the streaming path). Because this
 machine's speed varies with its neighbours (a fixed loop took 1.4 to 2.4 s on one day), the table
@@ -418,7 +419,7 @@ async def _naive(
 
 
 def run() -> BenchResult:
-    total = int(os.environ.get("IRISX_BENCH_EVENTS", "200000"))
+    total = int(os.environ.get("IRISX_BENCH_EVENTS", "1000000"))
     tag = uuid.uuid4().hex[:10]
     database = f"bench_{tag}"
     with psycopg.connect(ADMIN_DSN, autocommit=True) as admin:
