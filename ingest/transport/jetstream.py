@@ -81,6 +81,9 @@ def subject_for(config: JetStreamConfig, tenant: str, family: str) -> str:
 LZ4_MAX_BYTES = 512 * 1024
 #: The magic number every LZ4 frame starts with (little-endian 0x184D2204).
 LZ4_FRAME_MAGIC = b"\x04\x22\x4d\x18"
+#: The most a message body may unpack to: far above any batch the API publishes (a 10,000-call
+#: body is ~4 MB as Arrow), so a corrupt or hostile frame cannot make the worker allocate more.
+MAX_DECODED_BYTES = 256 * 1024**2
 
 
 def _ipc_stream(table: pa.Table, codec: str | None) -> bytes:
@@ -114,6 +117,9 @@ def decode_batch(data: bytes) -> pa.Table:
     raises ``pyarrow.ArrowInvalid`` on a corrupt body."""
     if data[:4] == LZ4_FRAME_MAGIC:
         try:
+            size = lz4.frame.get_frame_info(data)["content_size"]
+            if not 0 < size <= MAX_DECODED_BYTES:  # 0: the frame does not say
+                raise RuntimeError(f"it declares {size} bytes (1 to {MAX_DECODED_BYTES} expected)")
             data = lz4.frame.decompress(data)
         except RuntimeError as exc:  # the lz4 binding's error for a corrupt frame
             raise pa.ArrowInvalid(f"corrupt LZ4 frame: {exc}") from exc

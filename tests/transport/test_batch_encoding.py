@@ -71,6 +71,17 @@ def test_a_corrupt_frame_is_an_arrow_error(table: pa.Table) -> None:
         decode_batch(payload[: len(payload) // 2])
 
 
+def test_a_frame_that_would_unpack_too_large_or_does_not_say_is_refused(
+    table: pa.Table, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    unsized = lz4.frame.compress(_ipc(table, None), store_size=False)
+    with pytest.raises(pa.ArrowInvalid, match="declares 0 bytes"):
+        decode_batch(unsized)
+    monkeypatch.setattr(jetstream, "MAX_DECODED_BYTES", len(_ipc(table, None)) - 1)
+    with pytest.raises(pa.ArrowInvalid, match="corrupt LZ4 frame: it declares"):
+        decode_batch(encode_batch(table))
+
+
 def test_a_batch_too_large_as_lz4_travels_zstd_compressed(
     table: pa.Table, monkeypatch: pytest.MonkeyPatch
 ) -> None:
